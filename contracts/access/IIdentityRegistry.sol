@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+/// @title The view of the identity registry that payment contracts depend on.
+/// @notice A contract that moves money asks the registry whether the parties may transact; the
+///         registry answers with the identity key and tier, or reverts with the reason.
+interface IIdentityRegistry {
+    /// @notice The address is not linked to any identity.
+    error NotRegistered(address account);
+    /// @notice Compliance froze this one address.
+    error AddressFrozen(address account);
+    /// @notice Compliance froze the whole identity the address belongs to.
+    error IdentityFrozen(bytes32 identity, address account);
+
+    /// @notice Reverts unless `account` is registered, its identity active and the address not frozen.
+    /// @return identityKey compact key of the identity (stable; used for per-identity accounting)
+    /// @return tier the identity's tier
+    function requireActive(address account) external view returns (uint64 identityKey, uint8 tier);
+
+    /// @notice Both parties of a payment at once: one external call on the hot path, answered as one
+    ///         word to spare ABI range checks: bits 0-63 the sender's identity key, bits 64-71 the
+    ///         sender's tier, bits 128-191 the recipient's identity key.
+    function requireActivePair(address from, address to) external view returns (uint256 packed);
+
+    /// @notice The identity hash behind a compact key (zero if none).
+    function identityHashOf(uint64 identityKey) external view returns (bytes32);
+}

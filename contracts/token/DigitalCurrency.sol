@@ -1,0 +1,229 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
+import {ERC3009} from "@openzeppelin/contracts/token/ERC20/extensions/draft-ERC3009.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
+
+/// @title Permissioned digital currency
+/// @notice An ERC-20 that only KYC'd, unfrozen addresses may hold, send, receive or approve, with
+///         per-identity daily outflow limits by tier (UTC calendar days, summed over all of an
+///         identity's addresses), an issuer that mints and burns, a pauser, EIP-2612 permit and
+///         EIP-3009 signed transfers.
+/// @dev Every way value or allowance moves (transfer, transferFrom, mint, burn, permit, approve,
+///      transferWithAuthorization, receiveWithAuthorization) passes through `_update` or `_approve`,
+///      and both run the same registry, freeze and pause checks; so no signed path can skip them.
+contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
+    bytes32 public constant ISSUER_ROLE = keccak256("ISSUER");
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER");
+    bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE");
+
+    /// @notice Tiers run from 1 to MAX_TIER.
+    uint8 public constant MAX_TIER = 5;
+    /// @notice A tier whose limit is this value has no daily limit.
+    uint256 public constant UNLIMITED = type(uint256).max;
+    uint48 private constant _UNLIMITED_UNITS = type(uint48).max;
+
+    IIdentityRegistry public immutable registry;
+    uint8 private immutable _decimals;
+    uint256 private immutable _unit; // 10 ** decimals
+
+    // Daily outflow limits of tiers 1..5 in whole currency units. Declared first in this contract so
+    // that they share one storage slot with Pausable's `_paused` flag: a transfer reads the pause flag
+    // and its tier's limit with a single cold SLOAD (tests/test_storage_layout.py guards this).
+    uint48 private _limitTier1;
+    uint48 private _limitTier2;
+    uint48 private _limitTier3;
+    uint48 private _limitTier4;
+    uint48 private _limitTier5;
+
+    /// @dev One slot per identity: the UTC day of the last outflow and the total sent that day.
+    struct Outflow {
+        uint64 day;
+        uint192 spent;
+    }
+
+    mapping(uint64 identityKey => Outflow) private _outflow;
+
+    event DailyLimitChanged(uint8 indexed tier, uint256 previousLimit, uint256 newLimit);
+
+    /// @notice The payment would take the identity's outflow today past its tier's limit.
+    error DailyLimitExceeded(bytes32 identity, uint256 limit, uint256 spentToday, uint256 amount);
+    /// @notice A finite daily limit must be a whole number of units below 2**48 units (or UNLIMITED).
+    error InvalidDailyLimit(uint256 limit);
+    /// @notice Tiers run from 1 to MAX_TIER.
+    error InvalidTierForLimit(uint8 tier);
+    error ZeroAddress();
+    /// @notice decimals above 18 are not supported (limits are kept in whole units below 2**48).
+    error InvalidDecimals(uint8 decimals);
+
+    /// @param name_ token name, also the EIP-712 domain name
+    /// @param symbol_ token symbol
+    /// @param decimals_ base units per unit as a power of ten (2 = the fen), at most 18
+    /// @param registry_ the identity registry consulted on every transfer
+    /// @param admin holds DEFAULT_ADMIN_ROLE (grants and revokes the other roles)
+    /// @param issuer mints and burns (the central bank)
+    /// @param pauser pauses and unpauses all movements
+    /// @param compliance sets per-tier daily limits
+    constructor(
+        string memory name_,
+        string memory symbol_,
+        uint8 decimals_,
+        IIdentityRegistry registry_,
+        address admin,
+        address issuer,
+        address pauser,
+        address compliance
+    ) ERC20(name_, symbol_) ERC20Permit(name_) {
+        if (
+            address(registry_) == address(0) || admin == address(0) || issuer == address(0) || pauser == address(0)
+                || compliance == address(0)
+        ) revert ZeroAddress();
+        if (decimals_ > 18) revert InvalidDecimals(decimals_);
+        registry = registry_;
+        _decimals = decimals_;
+        _unit = 10 ** decimals_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(ISSUER_ROLE, issuer);
+        _grantRole(PAUSER_ROLE, pauser);
+        _grantRole(COMPLIANCE_ROLE, compliance);
+    }
+
+    // ------------------------------------------------------------------ issuer, pauser, compliance
+
+    /// @notice Issue new currency to a registered, active address. Not counted against any limit.
+    function mint(address to, uint256 amount) external onlyRole(ISSUER_ROLE) {
+        _mint(to, amount);
+    }
+
+    /// @notice Retire currency from the issuer's own balance. Not counted against any limit.
+    function burn(uint256 amount) external onlyRole(ISSUER_ROLE) {
+        _burn(msg.sender, amount);
+    }
+
+    /// @notice Stop every movement of value and allowance.
+    function pause() external onlyRole(PAUSER_ROLE) {
+        _pause();
+    }
+
+    /// @notice Resume movements.
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        _unpause();
+    }
+
+    /// @notice Set a tier's daily cumulative outflow limit in base units, effective at once
+    ///         (amounts already sent today stay counted). The limit must be a whole number of
+    ///         currency units; UNLIMITED removes the limit, 0 forbids outflows.
+    function setDailyLimit(uint8 tier, uint256 limit) external onlyRole(COMPLIANCE_ROLE) {
+        if (tier == 0 || tier > MAX_TIER) revert InvalidTierForLimit(tier);
+        uint48 units;
+        if (limit == UNLIMITED) {
+            units = _UNLIMITED_UNITS;
+        } else {
+            if (limit % _unit != 0 || limit / _unit >= _UNLIMITED_UNITS) revert InvalidDailyLimit(limit);
+            units = uint48(limit / _unit);
+        }
+        emit DailyLimitChanged(tier, dailyLimit(tier), limit);
+        if (tier == 1) _limitTier1 = units;
+        else if (tier == 2) _limitTier2 = units;
+        else if (tier == 3) _limitTier3 = units;
+        else if (tier == 4) _limitTier4 = units;
+        else _limitTier5 = units;
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice A tier's daily outflow limit in base units (0 = no outflow allowed; UNLIMITED = none).
+    function dailyLimit(uint8 tier) public view returns (uint256) {
+        uint48 units = _limitUnits(tier);
+        return units == _UNLIMITED_UNITS ? UNLIMITED : units * _unit;
+    }
+
+    /// @notice What `account`'s identity has sent today (UTC) and may still send today.
+    /// @dev Reverts with the registry's error when the account is not active.
+    function outflowToday(address account) external view returns (uint256 spent, uint256 remaining) {
+        (uint64 key, uint8 tier) = registry.requireActive(account);
+        Outflow memory o = _outflow[key];
+        spent = o.day == _today() ? o.spent : 0;
+        uint256 limit = dailyLimit(tier);
+        if (limit == UNLIMITED) return (spent, UNLIMITED);
+        remaining = limit > spent ? limit - spent : 0;
+    }
+
+    /// @inheritdoc ERC20
+    function decimals() public view override returns (uint8) {
+        return _decimals;
+    }
+
+    // ------------------------------------------------------------------ checks on every path
+
+    /// @notice ERC-20 transferFrom; the spender must be active too.
+    function transferFrom(address from, address to, uint256 value) public override returns (bool) {
+        registry.requireActive(msg.sender);
+        return super.transferFrom(from, to, value);
+    }
+
+    /// @dev Mint, burn, transfer, transferFrom and both EIP-3009 transfers land here.
+    function _update(address from, address to, uint256 value) internal override whenNotPaused {
+        if (from == address(0)) {
+            registry.requireActive(to); // mint
+        } else if (to == address(0)) {
+            registry.requireActive(from); // burn
+        } else {
+            uint256 pair = registry.requireActivePair(from, to);
+            uint64 fromKey = uint64(pair);
+            // Moving money between addresses of one identity is not an outflow of that identity.
+            if (fromKey != uint64(pair >> 128)) _recordOutflow(fromKey, uint8(pair >> 64), value);
+        }
+        super._update(from, to, value);
+    }
+
+    /// @dev approve and permit (emitEvent = true) are checked; allowance spending inside transferFrom
+    ///      (emitEvent = false) was already checked by transferFrom and _update.
+    function _approve(address owner, address spender, uint256 value, bool emitEvent) internal override {
+        if (emitEvent) {
+            _requireNotPaused();
+            registry.requireActivePair(owner, spender);
+        }
+        super._approve(owner, spender, value, emitEvent);
+    }
+
+    /// @dev cancelAuthorization: a frozen or unregistered party cannot act, and nothing acts while paused.
+    function _cancelAuthorization(address authorizer, bytes32 nonce) internal override whenNotPaused {
+        registry.requireActive(authorizer);
+        super._cancelAuthorization(authorizer, nonce);
+    }
+
+    function _recordOutflow(uint64 key, uint8 tier, uint256 amount) private {
+        uint48 units = _limitUnits(tier);
+        if (units == _UNLIMITED_UNITS) return;
+        Outflow memory o = _outflow[key];
+        uint64 today = _today();
+        unchecked {
+            // units < 2**48 and _unit <= 10**18, so limit < 2**108: no product or sum below overflows.
+            uint256 limit = units * _unit;
+            uint256 spent = o.day == today ? o.spent : 0;
+            // Written so that a limit lowered below today's spending cannot underflow.
+            if (spent > limit || amount > limit - spent) {
+                revert DailyLimitExceeded(registry.identityHashOf(key), limit, spent, amount);
+            }
+            _outflow[key] = Outflow({day: today, spent: uint192(spent + amount)});
+        }
+    }
+
+    function _limitUnits(uint8 tier) private view returns (uint48) {
+        if (tier == 1) return _limitTier1;
+        if (tier == 2) return _limitTier2;
+        if (tier == 3) return _limitTier3;
+        if (tier == 4) return _limitTier4;
+        if (tier == 5) return _limitTier5;
+        return 0;
+    }
+
+    function _today() private view returns (uint64) {
+        return uint64(block.timestamp / 1 days);
+    }
+}
