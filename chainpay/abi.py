@@ -1,0 +1,169 @@
+"""Artifacts and a lean ABI codec.
+
+Calldata is encoded with eth-abi from selectors precomputed per function, and logs are decoded
+through one topic table built from every artifact. This skips web3.py's per-call function lookup and
+argument normalisation, which dominates the cost of a transaction on the in-process chain.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any, Sequence
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import keccak, to_checksum_address
+
+from . import errors
+from .compiler import artifacts_dir
+
+
+def _type(inp: dict) -> str:
+    t = inp["type"]
+    if t.startswith("tuple"):
+        return "(" + ",".join(_type(c) for c in inp["components"]) + ")" + t[5:]
+    return t
+
+
+def normalise(value: Any, abi_type: str) -> Any:
+    """Decoded ABI value -> Python value users expect (checksummed addresses, lists not tuples)."""
+    if abi_type == "address":
+        return to_checksum_address(value)
+    if abi_type.endswith("[]") and isinstance(value, (list, tuple)):
+        return [normalise(v, abi_type[:-2]) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    selector: bytes
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+    mutability: str
+
+    def encode(self, args: Sequence[Any]) -> bytes:
+        if len(args) != len(self.inputs):
+            raise TypeError(f"{self.name} takes {len(self.inputs)} arguments ({', '.join(self.inputs)}), got {len(args)}")
+        return self.selector + abi_encode(self.inputs, args)
+
+    def decode(self, data: bytes) -> Any:
+        """The return value: a single value, a tuple for several, None for none."""
+        values = [normalise(v, t) for v, t in zip(abi_decode(self.outputs, data), self.outputs)]
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else tuple(values)
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    name: str
+    topic: bytes
+    indexed: tuple[tuple[str, str], ...]  # (name, type)
+    data: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    abi: list[dict]
+    bytecode: bytes
+    functions: dict[str, Function] = field(repr=False)
+    constructor_inputs: tuple[str, ...] = ()
+
+    def fn(self, name: str) -> Function:
+        try:
+            return self.functions[name]
+        except KeyError:
+            raise AttributeError(f"contract {self.name} has no function {name}") from None
+
+    def deploy_data(self, args: Sequence[Any]) -> bytes:
+        return self.bytecode + abi_encode(self.constructor_inputs, args)
+
+
+_EVENTS: dict[bytes, EventSpec] = {}
+
+
+def _register_events(abi: list[dict]) -> None:
+    for entry in abi:
+        if entry.get("type") != "event" or entry.get("anonymous"):
+            continue
+        types = [_type(i) for i in entry["inputs"]]
+        topic = keccak(text=f"{entry['name']}({','.join(types)})")
+        _EVENTS.setdefault(
+            topic,
+            EventSpec(
+                entry["name"],
+                topic,
+                tuple((i["name"], _type(i)) for i in entry["inputs"] if i["indexed"]),
+                tuple((i["name"], _type(i)) for i in entry["inputs"] if not i["indexed"]),
+            ),
+        )
+
+
+@cache
+def load_artifact(name: str) -> Artifact:
+    """The committed artifact of contract `name` (see `chainpay compile`)."""
+    path = artifacts_dir() / f"{name}.json"
+    if not path.is_file():
+        raise errors.CompilerError(f"no artifact for {name} in {path.parent}: run `chainpay compile`")
+    raw = json.loads(path.read_text())
+    functions = {}
+    constructor: tuple[str, ...] = ()
+    for entry in raw["abi"]:
+        if entry["type"] == "function":
+            if entry["name"] in functions:
+                raise errors.CompilerError(f"{name}.{entry['name']} is overloaded; chainpay's contracts avoid overloads")
+            ins = tuple(_type(i) for i in entry["inputs"])
+            functions[entry["name"]] = Function(
+                entry["name"],
+                keccak(text=f"{entry['name']}({','.join(ins)})")[:4],
+                ins,
+                tuple(_type(o) for o in entry["outputs"]),
+                entry["stateMutability"],
+            )
+        elif entry["type"] == "constructor":
+            constructor = tuple(_type(i) for i in entry["inputs"])
+    _register_events(raw["abi"])
+    errors.register_errors(raw["abi"])
+    return Artifact(name, raw["abi"], bytes.fromhex(raw["bytecode"][2:]), functions, constructor)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A decoded log: event name, emitting contract and arguments by Solidity name."""
+
+    name: str
+    address: str
+    args: dict[str, Any]
+    log_index: int
+
+    def __getitem__(self, key: str) -> Any:
+        return self.args[key]
+
+
+def decode_log(address: str, topics: Sequence[bytes], data: bytes, log_index: int) -> Event | None:
+    """Decode one log with the topic table; None for logs no artifact declares."""
+    if not topics:
+        return None
+    spec = _EVENTS.get(bytes(topics[0]))
+    if spec is None or len(topics) != len(spec.indexed) + 1:
+        return None
+    args: dict[str, Any] = {}
+    for (name, t), topic in zip(spec.indexed, topics[1:]):
+        dynamic = t in ("string", "bytes") or t.endswith("]") or t.startswith("(")
+        args[name] = bytes(topic) if dynamic else normalise(abi_decode([t], bytes(topic))[0], t)
+    values = abi_decode([t for _, t in spec.data], bytes(data))
+    for (name, t), value in zip(spec.data, values):
+        args[name] = normalise(value, t)
+    return Event(spec.name, to_checksum_address(address), args, log_index)
+
+
+def load_all_artifacts() -> list[str]:
+    """Load every committed artifact (fills the event and error tables); returns their names."""
+    names = sorted(p.stem for p in artifacts_dir().glob("*.json"))
+    for name in names:
+        load_artifact(name)
+    return names

@@ -1,0 +1,127 @@
+"""Deploy the registry and currency with roles assigned, and read/write the deployment manifest.
+
+Manifest format (shared/design.md):
+``{"chain_id", "rpc", "deployed_at_block", "contracts": {Name: {"address", "artifact"}}, "roles": {ROLE: [addresses]}}``
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import errors
+from .chain import Account, AccountLike, Chain, connect
+from .config import DeployConfig
+from .currency import Currency
+from .registry import Registry
+
+
+@dataclass
+class System:
+    """A deployed chainpay system: the chain plus typed clients of every contract."""
+
+    chain: Chain
+    registry: Registry
+    currency: Currency
+    roles: dict[str, list[str]]
+    deployed_at_block: int
+    receipts: dict[str, object] = field(default_factory=dict, repr=False)
+
+    def manifest(self) -> dict:
+        return {
+            "chain_id": self.chain.chain_id,
+            "rpc": self.chain.rpc_url,
+            "deployed_at_block": self.deployed_at_block,
+            "contracts": {
+                "IdentityRegistry": {"address": self.registry.address, "artifact": "IdentityRegistry"},
+                "DigitalCurrency": {"address": self.currency.address, "artifact": "DigitalCurrency"},
+            },
+            "roles": self.roles,
+        }
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.manifest(), indent=2) + "\n")
+        return path
+
+    def role(self, name: str) -> Account:
+        """The first holder of a role recorded in the manifest."""
+        holders = self.roles.get(name)
+        if not holders:
+            raise errors.ManifestError(f"no {name} holder in this deployment")
+        return self.chain.account(holders[0])
+
+
+def _role_holders(chain: Chain, roles: dict[str, list[str]]) -> dict[str, Account]:
+    return {role: chain.account(addrs[0]) for role, addrs in roles.items() if addrs}
+
+
+def deploy(
+    chain: Chain,
+    config: DeployConfig | None = None,
+    *,
+    admin: AccountLike | None = None,
+    issuer: AccountLike | None = None,
+    compliance: AccountLike | None = None,
+    pauser: AccountLike | None = None,
+) -> System:
+    """Deploy IdentityRegistry and DigitalCurrency and set the configured daily limits.
+
+    Roles default to distinct accounts of the chain: admin #0, issuer #1, compliance #2, pauser #3
+    (all #0 when the chain has fewer accounts). The deployer is the admin.
+    """
+    config = config or DeployConfig()
+    if not chain.accounts:
+        raise errors.ChainConnectionError(f"{chain.describe()} has no accounts to deploy from: pass private keys")
+    pick = lambda who, i: chain.account(who if who is not None else (i if len(chain.accounts) > 3 else 0))  # noqa: E731
+    admin_a, issuer_a, compliance_a, pauser_a = pick(admin, 0), pick(issuer, 1), pick(compliance, 2), pick(pauser, 3)
+    start_block = chain.block_number + 1
+    reg = chain.deploy("IdentityRegistry", [admin_a.address, compliance_a.address], admin_a)
+    cur = chain.deploy(
+        "DigitalCurrency",
+        [config.name, config.symbol, config.decimals, reg.contract_address, admin_a.address, issuer_a.address,
+         pauser_a.address, compliance_a.address],
+        admin_a,
+    )
+    roles = {
+        "DEFAULT_ADMIN": [admin_a.address],
+        "ISSUER": [issuer_a.address],
+        "COMPLIANCE": [compliance_a.address],
+        "PAUSER": [pauser_a.address],
+        "KYC_OFFICER": [],
+    }
+    holders = _role_holders(chain, roles)
+    system = System(chain, Registry(chain, reg.contract_address, holders), Currency(chain, cur.contract_address, holders),
+                    roles, start_block, {"IdentityRegistry": reg, "DigitalCurrency": cur})
+    for tier, limit in sorted(config.daily_limits.items()):
+        system.currency.set_daily_limit(tier, limit)
+    return system
+
+
+def load(manifest: str | Path | dict, chain: Chain | None = None, *, private_keys=()) -> System:
+    """A System from a manifest; connects to its rpc URL unless a chain is given."""
+    if not isinstance(manifest, dict):
+        path = Path(manifest)
+        try:
+            manifest = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise errors.ManifestError(f"cannot read manifest {path}: {exc}") from None
+    try:
+        contracts = manifest["contracts"]
+        registry_addr = contracts["IdentityRegistry"]["address"]
+        currency_addr = contracts["DigitalCurrency"]["address"]
+        roles = {k: list(v) for k, v in manifest.get("roles", {}).items()}
+    except (KeyError, TypeError) as exc:
+        raise errors.ManifestError(f"manifest lacks {exc}") from None
+    if chain is None:
+        if not manifest.get("rpc"):
+            raise errors.ManifestError(
+                "this manifest describes an in-process chain that ended with its process; deploy with --rpc URL to keep one")
+        chain = connect(manifest["rpc"], private_keys=private_keys)
+    if chain.chain_id != manifest.get("chain_id"):
+        raise errors.ManifestError(f"manifest is for chain {manifest.get('chain_id')}, connected chain is {chain.chain_id}")
+    holders = _role_holders(chain, roles)
+    return System(chain, Registry(chain, registry_addr, holders), Currency(chain, currency_addr, holders), roles,
+                  int(manifest.get("deployed_at_block", 0)))

@@ -1,0 +1,92 @@
+"""pytest fixtures for suites that use chainpay (``pytest_plugins = ["chainpay.testing"]``).
+
+One in-process chain and one deployed system per test session, with two institutions, a KYC officer
+each and four registered customers; every test runs inside a snapshot that is reverted afterwards,
+so tests are isolated and deployment runs once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+
+from .chain import Account, TesterChain
+from .registry import identity_id
+from .system import System, deploy
+
+
+@dataclass(frozen=True)
+class Actors:
+    """Named accounts of the test deployment (see the ``actors`` fixture)."""
+
+    admin: Account
+    issuer: Account
+    compliance: Account
+    pauser: Account
+    officer_a: Account  # KYC officer of institution 1 ("Platform A", max tier 3)
+    officer_b: Account  # KYC officer of institution 2 ("Platform B", max tier 2)
+    alice: Account  # tier 2 at platform A, 1,000 yuan
+    alice2: Account  # alice's second address (same identity, linked by platform B), 0 yuan
+    bob: Account  # tier 2 at platform B, 1,000 yuan
+    carol: Account  # tier 1 at platform A, 100 yuan
+    stranger: Account  # funded with gas, never registered
+    spare: tuple[Account, ...]  # unregistered accounts for tests to use
+
+    @property
+    def alice_id(self) -> bytes:
+        return identity_id("alice")
+
+    @property
+    def bob_id(self) -> bytes:
+        return identity_id("bob")
+
+    @property
+    def carol_id(self) -> bytes:
+        return identity_id("carol")
+
+
+def build_system(chain: TesterChain) -> tuple[System, Actors]:
+    a = chain.accounts
+    system = deploy(chain)
+    actors = Actors(admin=a[0], issuer=a[1], compliance=a[2], pauser=a[3], officer_a=a[4], officer_b=a[5],
+                    alice=a[6], alice2=a[7], bob=a[8], carol=a[9], stranger=a[10], spare=tuple(a[11:]))
+    reg, cur = system.registry, system.currency
+    reg.add_institution(1, "Platform A", 3)
+    reg.add_institution(2, "Platform B", 2)
+    reg.add_kyc_officer(actors.officer_a, 1)
+    reg.add_kyc_officer(actors.officer_b, 2)
+    reg.register_identity(actors.alice_id, 2, actors.alice, sender=actors.officer_a)
+    reg.link_address(actors.alice_id, actors.alice2, sender=actors.officer_b)
+    reg.register_identity(actors.bob_id, 2, actors.bob, sender=actors.officer_b)
+    reg.register_identity(actors.carol_id, 1, actors.carol, sender=actors.officer_a)
+    cur.mint(actors.alice, Decimal(1000))
+    cur.mint(actors.bob, Decimal(1000))
+    cur.mint(actors.carol, Decimal(100))
+    return system, actors
+
+
+@pytest.fixture(scope="session")
+def chainpay_deployment() -> tuple[System, Actors]:
+    """The session's chain, system and actors (deployed once)."""
+    return build_system(TesterChain(num_accounts=16))
+
+
+@pytest.fixture
+def system(chainpay_deployment) -> System:
+    """A deployed System whose state is reverted after the test."""
+    system, _ = chainpay_deployment
+    snapshot = system.chain.snapshot()
+    yield system
+    system.chain.revert(snapshot)
+
+
+@pytest.fixture
+def actors(chainpay_deployment, system) -> Actors:
+    return chainpay_deployment[1]
+
+
+@pytest.fixture
+def chain(system):
+    return system.chain
