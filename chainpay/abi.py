@@ -17,7 +17,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
 from . import errors
-from .compiler import artifacts_dir
+from .compiler import ARTIFACTS_DIR
 
 
 def _type(inp: dict) -> str:
@@ -106,7 +106,7 @@ def _register_events(abi: list[dict]) -> None:
 @cache
 def load_artifact(name: str) -> Artifact:
     """The committed artifact of contract `name` (see `chainpay compile`)."""
-    path = artifacts_dir() / f"{name}.json"
+    path = ARTIFACTS_DIR / f"{name}.json"
     if not path.is_file():
         raise errors.CompilerError(f"no artifact for {name} in {path.parent}: run `chainpay compile`")
     raw = json.loads(path.read_text())
@@ -163,7 +163,7 @@ def decode_log(address: str, topics: Sequence[bytes], data: bytes, log_index: in
 
 def load_all_artifacts() -> list[str]:
     """Load every committed artifact (fills the event and error tables); returns their names."""
-    names = sorted(p.stem for p in artifacts_dir().glob("*.json"))
+    names = sorted(p.stem for p in ARTIFACTS_DIR.glob("*.json"))
     for name in names:
         load_artifact(name)
     return names

@@ -121,7 +121,11 @@ class Chain(ABC):
 
     @abstractmethod
     def advance_time(self, seconds: int) -> int:
-        """Move the chain clock forward by `seconds` and mine a block; returns its timestamp."""
+        """Mine a block `seconds` after the latest one; returns its timestamp (the new ``now``)."""
+
+    @abstractmethod
+    def set_next_block_time(self, timestamp: int) -> None:
+        """Make the next transaction's block carry exactly `timestamp` (after the latest block)."""
 
     @abstractmethod
     def snapshot(self) -> Any:
@@ -298,9 +302,16 @@ class TesterChain(Chain):
     def advance_time(self, seconds: int) -> int:
         if seconds < 0:
             raise ValueError("time only moves forward")
-        target = self.now + int(seconds)
-        self.tester.time_travel(target)
+        # eth-tester mines the travel block one second before the target it is given.
+        self.tester.time_travel(self.now + int(seconds) + 1)
         return self.now
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        if timestamp <= self.now + 1:
+            if timestamp == self.now + 1:
+                return  # the next block gets now + 1 anyway
+            raise ValueError(f"timestamp {timestamp} is not after the latest block ({self.now})")
+        self.tester.time_travel(int(timestamp))  # mines a block at timestamp - 1
 
     def snapshot(self) -> int:
         return self.tester.take_snapshot()
@@ -427,9 +438,16 @@ class RpcChain(Chain):
     def advance_time(self, seconds: int) -> int:
         if seconds < 0:
             raise ValueError("time only moves forward")
-        self._rpc("evm_increaseTime", [int(seconds)])
+        if seconds == 0:
+            return self.now
+        self._rpc("evm_setNextBlockTimestamp", [self.now + int(seconds)])
         self._rpc("evm_mine", [])
         return self.now
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        if timestamp <= self.now:
+            raise ValueError(f"timestamp {timestamp} is not after the latest block ({self.now})")
+        self._rpc("evm_setNextBlockTimestamp", [int(timestamp)])
 
     def snapshot(self) -> str:
         return self._rpc("evm_snapshot", [])

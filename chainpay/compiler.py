@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import posixpath
 import re
 import shutil
@@ -96,8 +95,11 @@ def collect_sources(project: Project) -> dict[str, dict[str, str]]:
     return dict(sorted(sources.items()))
 
 
-def standard_input(project: Project) -> dict:
-    return {"language": "Solidity", "sources": collect_sources(project), "settings": SETTINGS}
+def standard_input(project: Project, extra_outputs: tuple[str, ...] = ()) -> dict:
+    settings = SETTINGS
+    if extra_outputs:  # e.g. storageLayout for tests; never part of the shipped artifacts
+        settings = dict(SETTINGS, outputSelection={"*": {"*": [*SETTINGS["outputSelection"]["*"]["*"], *extra_outputs]}})
+    return {"language": "Solidity", "sources": collect_sources(project), "settings": settings}
 
 
 def _native_solc() -> str | None:
@@ -150,16 +152,21 @@ def run_compiler(project: Project, compiler_input: dict) -> tuple[dict, str]:
     return json.loads(proc.stdout), f"solcjs {version} (npm)"
 
 
-def build(project: Project | None = None) -> dict[str, dict]:
-    """Compile every contract under contracts/; returns artifacts keyed by contract name."""
+def compile_output(project: Project | None = None, extra_outputs: tuple[str, ...] = ()) -> dict:
+    """The compiler's standard-JSON output for contracts/ (raises CompilerError on errors)."""
     project = project or Project.find()
-    compiler_input = standard_input(project)
-    output, _ = run_compiler(project, compiler_input)
+    output, _ = run_compiler(project, standard_input(project, extra_outputs))
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
         raise CompilerError("\n".join(e.get("formattedMessage", e.get("message", "")) for e in errors))
     for warning in output.get("errors", []):
         log.warning("solc: %s", warning.get("formattedMessage", warning.get("message")).strip())
+    return output
+
+
+def build(project: Project | None = None) -> dict[str, dict]:
+    """Compile every contract under contracts/; returns artifacts keyed by contract name."""
+    output = compile_output(project)
     artifacts: dict[str, dict] = {}
     for unit, contracts in output["contracts"].items():
         if not unit.startswith("contracts/"):
@@ -203,8 +210,3 @@ def diff_artifacts(artifacts: dict[str, dict], directory: Path = ARTIFACTS_DIR) 
     committed = {p.stem: p.read_text() for p in directory.glob("*.json")}
     fresh = {name: _dump(a) for name, a in artifacts.items()}
     return sorted(n for n in committed.keys() | fresh.keys() if committed.get(n) != fresh.get(n))
-
-
-def artifacts_dir() -> Path:
-    """Where the SDK loads artifacts from (override with CHAINPAY_ARTIFACTS for experiments)."""
-    return Path(os.environ.get("CHAINPAY_ARTIFACTS", ARTIFACTS_DIR))

@@ -1,0 +1,117 @@
+"""The demo story told by `chainpay demo`: a central bank issues digital currency, two payment
+platforms register their customers, payments flow across platforms in seconds, and the rules bite:
+a payment over the daily limit and a payment from a frozen account are refused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from rich.console import Console
+from rich.table import Table
+
+from . import errors
+from .chain import Account, Chain
+from .registry import identity_id
+from .system import System, deploy
+
+NEEDED_ACCOUNTS = 10
+
+
+@dataclass
+class Person:
+    name: str
+    account: Account
+    platform: str
+    tier: int
+
+
+def _short(address: str) -> str:
+    return address[:6] + "…" + address[-4:]
+
+
+def run_demo(chain: Chain, console: Console | None = None) -> System:
+    console = console or Console()
+    if len(chain.accounts) < NEEDED_ACCOUNTS:
+        raise errors.ChainConnectionError(
+            f"the demo needs {NEEDED_ACCOUNTS} accounts; {chain.describe()} offers {len(chain.accounts)}")
+    a = chain.accounts
+    say = console.print
+    say(f"[bold]chainpay demo[/] on {chain.describe()} (chain id {chain.chain_id})\n")
+
+    say("[bold]1.[/] The central bank deploys the identity registry and the digital currency.")
+    system = deploy(chain)
+    reg, cur = system.registry, system.currency
+    say(f"   registry {_short(reg.address)}, currency {cur.name} ({cur.symbol}, {cur.decimals} decimals) "
+        f"{_short(cur.address)}; daily limits: " + ", ".join(
+            f"tier {t} {'none' if cur.daily_limit(t) is None else f'{cur.daily_limit(t):,.0f}'}" for t in range(1, 6)))
+
+    say("[bold]2.[/] The regulator puts two payment platforms on the white list, each with a KYC officer.")
+    officer_a, officer_b = a[4], a[5]
+    reg.add_institution(1, "Platform A", 3)
+    reg.add_institution(2, "Platform B", 4)
+    reg.add_kyc_officer(officer_a, 1)
+    reg.add_kyc_officer(officer_b, 2)
+
+    say("[bold]3.[/] The platforms register their own customers (only a hash of each real-name record goes on chain).")
+    people = [
+        Person("Alice", a[6], "Platform A", 2),
+        Person("Mallory", a[9], "Platform A", 2),
+        Person("Bob", a[7], "Platform B", 2),
+        Person("Tea shop", a[8], "Platform B", 4),
+    ]
+    for p in people:
+        officer = officer_a if p.platform == "Platform A" else officer_b
+        reg.register_identity(identity_id({"name": p.name, "id_number": f"demo-{p.name}"}), p.tier, p.account, sender=officer)
+        say(f"   {p.platform} registers {p.name} at tier {p.tier} ({_short(p.account.address)})")
+    alice, mallory, bob, shop = (p.account for p in people)
+
+    say("[bold]4.[/] The central bank issues currency to the customers' wallets.")
+    for who, amount in ((alice, Decimal("6000")), (bob, Decimal("800")), (mallory, Decimal("300"))):
+        cur.mint(who, amount)
+    say("   Alice 6,000.00, Bob 800.00, Mallory 300.00")
+
+    say("[bold]5.[/] Payments flow between platforms directly: no bank card, no top-up, one block each.")
+    for payer, payee, amount, label in (
+        (alice, bob, Decimal("120.50"), "Alice pays Bob (Platform A -> Platform B)"),
+        (bob, shop, Decimal("18.00"), "Bob buys tea"),
+        (alice, shop, Decimal("36.00"), "Alice buys tea"),
+    ):
+        receipt = cur.transfer(payee, amount, sender=payer)
+        say(f"   [green]paid[/] {label}: {amount:,} {cur.symbol} in block {receipt.block_number} ({receipt.gas_used:,} gas)")
+
+    say("[bold]6.[/] Alice tries to send 4,900.00 more today; her tier allows 5,000.00 a day.")
+    left = cur.daily_allowance_left(alice)
+    try:
+        cur.transfer(bob, Decimal("4900"), sender=alice)
+        raise AssertionError("the over-limit payment went through")
+    except errors.DailyLimitExceeded as refused:
+        say(f"   [red]refused[/] DailyLimitExceeded: limit {cur.from_units(refused.limit):,}, spent today "
+            f"{cur.from_units(refused.spent_today):,}, asked {cur.from_units(refused.amount):,} (left today: {left:,})")
+
+    say("[bold]7.[/] Compliance freezes Mallory's address after a fraud report; Mallory tries to pay.")
+    reg.freeze_address(mallory)
+    try:
+        cur.transfer(shop, Decimal("50"), sender=mallory)
+        raise AssertionError("the frozen account paid")
+    except errors.AddressFrozen as refused:
+        say(f"   [red]refused[/] AddressFrozen({_short(refused.account)}): her 300.00 stays where it is")
+
+    say("[bold]8.[/] A day passes (chain time); the daily limit starts again and Alice's 4,900.00 goes through.")
+    chain.advance_time(86_400)
+    cur.transfer(bob, Decimal("4900"), sender=alice)
+    say("   [green]paid[/] Alice -> Bob 4,900.00")
+
+    table = Table(title=f"Balances ({cur.symbol})")
+    for col, just in (("who", "left"), ("platform", "left"), ("tier", "right"), ("status", "left"),
+                      ("balance", "right"), ("may still send today", "right")):
+        table.add_column(col, justify=just)
+    for p in people:
+        active = reg.is_active(p.account)
+        left_today = cur.daily_allowance_left(p.account) if active else None
+        table.add_row(p.name, p.platform, str(p.tier), "active" if active else "frozen", f"{cur.balance_of(p.account):,}",
+                      ("unlimited" if left_today is None else f"{left_today:,}") if active else "-")
+    table.add_row("total supply", "", "", "", f"{cur.total_supply():,}", "")
+    console.print()
+    console.print(table)
+    return system
