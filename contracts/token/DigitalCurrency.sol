@@ -33,7 +33,7 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
 
     // Daily outflow limits of tiers 1..5 in whole currency units. Declared first in this contract so
     // that they share one storage slot with Pausable's `_paused` flag: a transfer reads the pause flag
-    // and its tier's limit with a single cold SLOAD (tests/test_storage_layout.py guards this).
+    // and its tier's limit with a single cold SLOAD (tests/test_compile.py guards this).
     uint48 private _limitTier1;
     uint48 private _limitTier2;
     uint48 private _limitTier3;
