@@ -23,10 +23,13 @@ def identity_id(record: Mapping[str, str] | str, salt: bytes = b"") -> bytes:
     """
     if isinstance(record, str):
         canonical = record.strip()
+        empty = not canonical
     else:
-        canonical = json.dumps({k: str(v).strip() for k, v in record.items()}, sort_keys=True, ensure_ascii=False)
-    if not canonical:
-        raise ValueError("empty real-name record")
+        fields = {k: str(v).strip() for k, v in record.items()}
+        canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
+        empty = not any(fields.values())
+    if empty:
+        raise ValueError("empty real-name record: every identity needs at least one non-blank field")
     return keccak(salt + canonical.encode())
 
 

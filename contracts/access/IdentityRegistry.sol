@@ -154,11 +154,16 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
     }
 
     /// @notice Unlink an address. Allowed to an officer of the institution that linked it, or compliance.
+    ///         A frozen address, or an address of a frozen identity, cannot be unlinked: unlinking
+    ///         and linking again (possibly under another identity) would otherwise lift a freeze
+    ///         that only compliance may lift.
     function unlinkAddress(address account) external {
         Account memory acct = _accounts[account];
         if (acct.identityKey == 0) revert NotRegistered(account);
         if (!hasRole(COMPLIANCE_ROLE, msg.sender)) _requireOwnOfficer(acct.institution);
         Identity storage id = _identities[acct.identityKey];
+        if (acct.addressFrozen) revert AddressFrozen(account);
+        if (acct.identityFrozen) revert IdentityFrozen(id.hash, account);
         address[] storage list = id.accounts;
         uint256 n = list.length;
         for (uint256 i; i < n; ++i) {
