@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from eth_utils import keccak
+
 from .abi import Artifact, load_artifact
 from .chain import Account, AccountLike, Chain, Receipt
+
+
+def role_id(role: str | bytes) -> bytes:
+    """An AccessControl role id from its name ("ISSUER", "DEFAULT_ADMIN", ...) or the 32-byte id."""
+    if isinstance(role, bytes):
+        return role
+    return b"\x00" * 32 if role == "DEFAULT_ADMIN" else keccak(text=role)
 
 
 class ContractClient:
@@ -37,3 +46,16 @@ class ContractClient:
 
     def _write(self, fn: str, *args: Any, sender: Account, gas: int | None = None) -> Receipt:
         return self.chain.send(sender, self.address, self.artifact.fn(fn).encode(args), gas=gas)
+
+    # ------------------------------------------------------------- AccessControl (every chainpay contract)
+    def has_role(self, role: str | bytes, account: AccountLike) -> bool:
+        return self._read("hasRole", role_id(role), self.chain.account(account).address)
+
+    def grant_role(self, role: str | bytes, account: AccountLike, *, sender: AccountLike | None = None) -> Receipt:
+        """Grant a role (the sender must hold the role's admin role, DEFAULT_ADMIN by default)."""
+        return self._write("grantRole", role_id(role), self.chain.account(account).address,
+                           sender=self._sender(sender, "DEFAULT_ADMIN"))
+
+    def revoke_role(self, role: str | bytes, account: AccountLike, *, sender: AccountLike | None = None) -> Receipt:
+        return self._write("revokeRole", role_id(role), self.chain.account(account).address,
+                           sender=self._sender(sender, "DEFAULT_ADMIN"))

@@ -134,3 +134,18 @@ def test_set_next_block_time_pins_the_next_transaction(system, actors):
     assert chain.block_timestamp(receipt.block_number) == target
     with pytest.raises(ValueError):
         chain.set_next_block_time(chain.now - 1)
+
+
+def test_role_management_through_the_clients(system, actors):
+    cur = system.currency
+    assert cur.has_role("ISSUER", actors.issuer) and not cur.has_role("ISSUER", actors.bob)
+    receipt = cur.grant_role("ISSUER", actors.bob)  # DEFAULT_ADMIN holder signs by default
+    assert receipt.event("RoleGranted")["account"] == actors.bob.address
+    assert cur.has_role("ISSUER", actors.bob)
+    cur.mint(actors.alice, Decimal("1"), sender=actors.bob)
+    cur.revoke_role("ISSUER", actors.bob)
+    assert not cur.has_role("ISSUER", actors.bob)
+    with pytest.raises(errors.AccessControlUnauthorizedAccount) as refused:
+        cur.grant_role("ISSUER", actors.bob, sender=actors.bob)
+    assert refused.value.account == actors.bob.address and refused.value.needed_role == b"\x00" * 32
+    assert system.registry.has_role("COMPLIANCE", actors.compliance)
