@@ -6,8 +6,8 @@ error on revert), ``call``, ``deploy``, block time, ``advance_time``, ``snapshot
 Why two send paths:
 - in-process: transactions go straight to ``EthereumTester`` with a fixed gas allowance and no
   pre-flight estimate, because py-evm is slow and web3.py's default path executes every
-  transaction twice. A reverted transaction is replayed as a call on its parent block to recover
-  the revert data; the revert changed nothing but the sender's nonce and gas.
+  transaction twice. A reverted transaction is replayed as a call to recover
+  the revert data in its own block; the revert changed nothing but the sender's nonce and gas.
 - JSON-RPC: gas is estimated first (a revert surfaces there and nothing is sent), then the
   transaction is signed locally when chainpay holds the key, or by the node for its own accounts.
 """
@@ -209,6 +209,8 @@ class TesterChain(Chain):
     """py-evm through eth-tester, in this process. Its funded accounts use the well-known keys 1..N:
     for tests and demos only."""
 
+    __test__ = False  # not a pytest test class, despite its name
+
     def __init__(self, num_accounts: int = 20):
         from eth_tester import EthereumTester, PyEVMBackend
 
@@ -278,12 +280,14 @@ class TesterChain(Chain):
         }
 
     def _replay_failure(self, tx: dict, block_number: int, tx_hash: str) -> Exception:
-        """Re-run a failed transaction as a call on its parent block to get its revert data."""
+        """Re-run a failed transaction as a call in its own block to get its revert data: the block's
+        post-state differs from the pre-state only by the sender's nonce and gas, and its timestamp is
+        the one the transaction saw (a parent-block replay would misjudge deadlines and UTC days)."""
         from eth_tester.exceptions import TransactionFailed
 
         call = {k: tx[k] for k in ("from", "to", "data", "value", "gas") if k in tx}
         try:
-            self.tester.call(call, block_number - 1)
+            self.tester.call(call, block_number)
         except TransactionFailed as exc:
             return errors.decode_revert(_revert_bytes(exc), tx_hash)
         return errors.TransactionFailed("transaction failed (probably out of gas) but succeeds as a call", tx_hash)
@@ -403,7 +407,8 @@ class RpcChain(Chain):
             raise errors.TransactionFailed(f"the node refused the transaction: {exc}") from None
         if raw["status"] != 1:
             try:
-                self._call({k: tx[k] for k in ("from", "to", "data", "value") if k in tx}, raw["blockNumber"] - 1)
+                # Replayed in its own block, for the timestamp it saw (see TesterChain._replay_failure).
+                self._call({k: tx[k] for k in ("from", "to", "data", "value") if k in tx}, raw["blockNumber"])
             except errors.ContractRevert as exc:
                 exc.tx_hash = raw["transactionHash"].to_0x_hex()
                 raise

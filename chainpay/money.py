@@ -38,20 +38,29 @@ def parse_amount(amount: Amount, decimals: int, *, allow_zero: bool = True) -> D
         raise InvalidAmount(f"amount {amount!r} is negative")
     if value == 0 and not allow_zero:
         raise InvalidAmount("amount must be greater than zero")
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > decimals:
+    _, digits, exponent = value.as_tuple()
+    # Exact integer arithmetic throughout: Decimal's context (28 digits) would round large amounts.
+    coefficient = int("".join(map(str, digits))) if digits else 0
+    while exponent < 0 and coefficient and coefficient % 10 == 0:
+        coefficient //= 10
+        exponent += 1
+    if coefficient and -exponent > decimals:
         raise InvalidAmount(f"amount {amount!r} has more than {decimals} decimal places")
     return value
 
 
 def to_base_units(amount: Amount, decimals: int, *, allow_zero: bool = True) -> int:
-    """Whole units (yuan) -> integer base units (fen for decimals=2)."""
+    """Whole units (yuan) -> integer base units (fen for decimals=2), exactly."""
     value = parse_amount(amount, decimals, allow_zero=allow_zero)
-    return int(value.scaleb(decimals))
+    _, digits, exponent = value.as_tuple()
+    coefficient = int("".join(map(str, digits))) if digits else 0
+    shift = exponent + decimals
+    return coefficient * 10**shift if shift >= 0 else coefficient // 10**-shift  # exact: checked above
 
 
 def from_base_units(units: int, decimals: int) -> Decimal:
-    """Integer base units -> Decimal whole units with exactly `decimals` places."""
+    """Integer base units -> Decimal whole units with exactly `decimals` places (no context rounding)."""
     if isinstance(units, bool) or not isinstance(units, int):
         raise InvalidAmount(f"base units must be an int, got {units!r}")
-    return Decimal(units).scaleb(-decimals).quantize(Decimal(1).scaleb(-decimals))
+    sign = 1 if units < 0 else 0
+    return Decimal((sign, tuple(int(c) for c in str(abs(units))), -decimals))

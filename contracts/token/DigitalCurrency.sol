@@ -6,6 +6,7 @@ import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20P
 import {ERC3009} from "@openzeppelin/contracts/token/ERC20/extensions/draft-ERC3009.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
 
 /// @title Permissioned digital currency
@@ -197,21 +198,28 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
         super._cancelAuthorization(authorizer, nonce);
     }
 
+    /// @dev Outflow is recorded even under an unlimited tier, so a limit set (or a tier lowered)
+    ///      later the same day counts what was already sent.
     function _recordOutflow(uint64 key, uint8 tier, uint256 amount) private {
         uint48 units = _limitUnits(tier);
-        if (units == _UNLIMITED_UNITS) return;
         Outflow memory o = _outflow[key];
         uint64 today = _today();
-        unchecked {
-            // units < 2**48 and _unit <= 10**18, so limit < 2**108: no product or sum below overflows.
-            uint256 limit = units * _unit;
-            uint256 spent = o.day == today ? o.spent : 0;
-            // Written so that a limit lowered below today's spending cannot underflow.
-            if (spent > limit || amount > limit - spent) {
-                revert DailyLimitExceeded(registry.identityHashOf(key), limit, spent, amount);
+        uint256 spent = o.day == today ? o.spent : 0;
+        uint192 newSpent;
+        if (units != _UNLIMITED_UNITS) {
+            unchecked {
+                // units < 2**48 and _unit <= 10**18, so limit < 2**108: nothing below overflows.
+                uint256 limit = units * _unit;
+                // Written so that a limit lowered below today's spending cannot underflow.
+                if (spent > limit || amount > limit - spent) {
+                    revert DailyLimitExceeded(registry.identityHashOf(key), limit, spent, amount);
+                }
+                newSpent = uint192(spent + amount);
             }
-            _outflow[key] = Outflow({day: today, spent: uint192(spent + amount)});
+        } else {
+            newSpent = SafeCast.toUint192(spent + amount); // bounded only by the total supply
         }
+        _outflow[key] = Outflow({day: today, spent: newSpent});
     }
 
     function _limitUnits(uint8 tier) private view returns (uint48) {
