@@ -17,6 +17,8 @@ from eth_utils import keccak
 from chainpay import errors
 from chainpay.registry import identity_id
 
+from support import expect_refusal
+
 ZERO = "0x0000000000000000000000000000000000000000"
 BANK_ID = identity_id("central bank treasury")
 SPARE_ID = identity_id("spare customer zero")
@@ -37,12 +39,7 @@ def observe(system, actors) -> dict:
 
 def refused(system, actors, action, error: str, **args):
     """Run `action`, expect Solidity error `error` with exactly `args`, and no state change."""
-    before = observe(system, actors)
-    with pytest.raises(errors.revert_class(error)) as info:
-        action()
-    assert info.value.arguments == args
-    assert observe(system, actors) == before
-    return info.value
+    return expect_refusal(lambda: observe(system, actors), action, error, **args)
 
 
 def register_issuer(system, actors) -> None:

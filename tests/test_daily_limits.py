@@ -14,6 +14,8 @@ from eth_utils import keccak
 from chainpay import errors
 from chainpay.registry import identity_id
 
+from support import expect_refusal
+
 DAY = 86400
 UNLIMITED = 2**256 - 1
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -41,12 +43,7 @@ def observe(system, actors) -> dict:
 
 def refused(system, actors, action, error: str, **args):
     """Run `action`, expect Solidity error `error` with exactly `args`, and no state change."""
-    before = observe(system, actors)
-    with pytest.raises(errors.revert_class(error)) as info:
-        action()
-    assert info.value.arguments == args
-    assert observe(system, actors) == before
-    return info.value
+    return expect_refusal(lambda: observe(system, actors), action, error, **args)
 
 
 def set_clock(chain, target: int) -> None:
