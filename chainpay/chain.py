@@ -121,7 +121,8 @@ class Chain(ABC):
 
     @abstractmethod
     def advance_time(self, seconds: int) -> int:
-        """Mine a block `seconds` after the latest one; returns its timestamp (the new ``now``)."""
+        """Mine a block `seconds` after the latest one; returns its timestamp (the new ``now``).
+        A node whose clock follows the wall clock may land later, never earlier."""
 
     @abstractmethod
     def set_next_block_time(self, timestamp: int) -> None:
@@ -303,19 +304,29 @@ class TesterChain(Chain):
             raise errors.decode_revert(_revert_bytes(exc)) from None
         return bytes.fromhex(out[2:]) if isinstance(out, str) else bytes(out)
 
+    def _next_block_earliest(self) -> int:
+        # py-evm stamps a new block max(parent + 1, wall clock): a chain reverted to an old snapshot
+        # cannot mine at a time the wall clock has already passed.
+        return self.tester.get_block_by_number("pending")["timestamp"]
+
     def advance_time(self, seconds: int) -> int:
+        """Mine a block `seconds` after the latest one, or at the wall clock if that is later."""
         if seconds < 0:
             raise ValueError("time only moves forward")
-        # eth-tester mines the travel block one second before the target it is given.
-        self.tester.time_travel(self.now + int(seconds) + 1)
+        target = self.now + int(seconds)
+        if target + 1 > self._next_block_earliest():
+            self.tester.time_travel(target + 1)  # eth-tester mines the travel block one second early
+        else:
+            self.tester.mine_blocks(1)
         return self.now
 
     def set_next_block_time(self, timestamp: int) -> None:
-        if timestamp <= self.now + 1:
-            if timestamp == self.now + 1:
-                return  # the next block gets now + 1 anyway
-            raise ValueError(f"timestamp {timestamp} is not after the latest block ({self.now})")
-        self.tester.time_travel(int(timestamp))  # mines a block at timestamp - 1
+        earliest = self._next_block_earliest()
+        if timestamp < earliest:
+            raise ValueError(f"the next block cannot be stamped {timestamp}: the earliest possible is {earliest} "
+                             "(the in-process chain never runs behind the wall clock)")
+        if timestamp > earliest:
+            self.tester.time_travel(int(timestamp))  # mines a block at timestamp - 1
 
     def snapshot(self) -> int:
         return self.tester.take_snapshot()

@@ -32,6 +32,9 @@ class CurrencyModel(RuleBasedStateMachine):
         system, actors = self.deployment
         self.system, self.a = system, actors
         self.snapshot = system.chain.snapshot()
+        # Two days ahead of the wall clock, each block is stamped exactly when the model says
+        # (behind it, the chain would stamp the wall clock instead).
+        system.chain.advance_time(2 * DAY)
         cur = system.currency
         self.people = [actors.alice, actors.alice2, actors.bob, actors.carol, actors.stranger]
         self.identity = {actors.alice.address: "alice", actors.alice2.address: "alice", actors.bob.address: "bob",
