@@ -17,23 +17,9 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
 from . import errors
+from .abitypes import canonical_type as _type
+from .abitypes import normalise
 from .compiler import ARTIFACTS_DIR
-
-
-def _type(inp: dict) -> str:
-    t = inp["type"]
-    if t.startswith("tuple"):
-        return "(" + ",".join(_type(c) for c in inp["components"]) + ")" + t[5:]
-    return t
-
-
-def normalise(value: Any, abi_type: str) -> Any:
-    """Decoded ABI value -> Python value users expect (checksummed addresses, lists not tuples)."""
-    if abi_type == "address":
-        return to_checksum_address(value)
-    if abi_type.endswith("[]") and isinstance(value, (list, tuple)):
-        return [normalise(v, abi_type[:-2]) for v in value]
-    return value
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from eth_abi import decode as abi_decode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
+
+from .abitypes import canonical_type, normalise
 
 __all__ = [
     "ChainpayError",
@@ -131,20 +133,13 @@ _BY_SELECTOR: dict[bytes, tuple[type[ContractRevert], list[str]]] = {
 }
 
 
-def _abi_type(inp: dict) -> str:
-    t = inp["type"]
-    if t.startswith("tuple"):
-        return "(" + ",".join(_abi_type(c) for c in inp["components"]) + ")" + t[5:]
-    return t
-
-
 def register_errors(abi: list[dict]) -> None:
     """Create (once) an exception class for every custom error in `abi`."""
     for entry in abi:
         if entry.get("type") != "error":
             continue
         name = entry["name"]
-        types = [_abi_type(i) for i in entry["inputs"]]
+        types = [canonical_type(i) for i in entry["inputs"]]
         signature = f"{name}({','.join(types)})"
         selector = keccak(text=signature)[:4]
         if selector in _BY_SELECTOR:
@@ -172,12 +167,6 @@ def revert_class(name: str) -> type[ContractRevert]:
     raise KeyError(name)
 
 
-def _normalise(value: Any, abi_type: str) -> Any:
-    if abi_type == "address":
-        return to_checksum_address(value)
-    return value
-
-
 def decode_revert(data: bytes | str | None, tx_hash: str | None = None) -> ContractRevert | TransactionFailed:
     """Turn raw revert data into the matching typed exception."""
     if isinstance(data, str):
@@ -192,7 +181,7 @@ def decode_revert(data: bytes | str | None, tx_hash: str | None = None) -> Contr
         values = abi_decode(types, bytes(data[4:]))
     except Exception:
         return UnknownRevert("0x" + bytes(data).hex(), tx_hash=tx_hash)
-    return cls(*(_normalise(v, t) for v, t in zip(values, types)), tx_hash=tx_hash)
+    return cls(*(normalise(v, t) for v, t in zip(values, types)), tx_hash=tx_hash)
 
 
 def _load_committed_artifacts() -> None:
