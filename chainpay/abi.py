@@ -65,6 +65,13 @@ class Artifact:
         except KeyError:
             raise AttributeError(f"contract {self.name} has no function {name}") from None
 
+    def event_topic(self, name: str) -> bytes:
+        """Topic 0 (the signature hash) of the event called `name`."""
+        for entry in self.abi:
+            if entry.get("type") == "event" and entry["name"] == name:
+                return keccak(text=f"{name}({','.join(_type(i) for i in entry['inputs'])})")
+        raise AttributeError(f"contract {self.name} has no event {name}")
+
     def deploy_data(self, args: Sequence[Any]) -> bytes:
         return self.bytecode + abi_encode(self.constructor_inputs, args)
 

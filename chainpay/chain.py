@@ -139,7 +139,18 @@ class Chain(ABC):
     @abstractmethod
     def eth_balance(self, who: AccountLike) -> int: ...
 
+    @abstractmethod
+    def _logs(self, address: str, topics: list, from_block: int, to_block: int | str) -> list[dict]: ...
+
     # ---------------------------------------------------------------- shared behaviour
+    def logs(self, address: str, topics: Sequence[bytes | Sequence[bytes] | None] = (), *, from_block: int = 0,
+             to_block: int | str = "latest") -> list[Event]:
+        """Decoded events a contract emitted, oldest first. `topics` filters by position (topic 0
+        is the event's signature hash; None matches anything; a list matches any of its items)."""
+        raw = self._logs(self.account(address).address, [_topic_filter(t) for t in topics], from_block, to_block)
+        decoded = (decode_log(e["address"], e["topics"], e["data"], e["log_index"]) for e in raw)
+        return [e for e in decoded if e is not None]
+
     @property
     def now(self) -> int:
         """Timestamp of the latest block (the chain's clock)."""
@@ -187,6 +198,30 @@ class Chain(ABC):
 
     def describe(self) -> str:
         return self.rpc_url or "in-process eth-tester chain"
+
+
+def _topic_filter(topic):
+    if topic is None:
+        return None
+    if isinstance(topic, (bytes, bytearray)):
+        return "0x" + bytes(topic).hex()
+    return ["0x" + bytes(t).hex() for t in topic]
+
+
+def _topics_match(actual: list[bytes], wanted: list) -> bool:
+    for i, want in enumerate(wanted):
+        if want is None:
+            continue
+        if i >= len(actual):
+            return False
+        options = [want] if isinstance(want, str) else want
+        if "0x" + actual[i].hex() not in options:
+            return False
+    return True
+
+
+def _as_bytes(value) -> bytes:
+    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
 
 
 # ==================================================================== in-process chain
@@ -272,8 +307,8 @@ class TesterChain(Chain):
             "logs": [
                 {
                     "address": entry["address"],
-                    "topics": [bytes.fromhex(t[2:]) if isinstance(t, str) else t for t in entry["topics"]],
-                    "data": bytes.fromhex(entry["data"][2:]) if isinstance(entry["data"], str) else entry["data"],
+                    "topics": [_as_bytes(t) for t in entry["topics"]],
+                    "data": _as_bytes(entry["data"]),
                     "log_index": entry["log_index"],
                 }
                 for entry in raw["logs"]
@@ -327,6 +362,22 @@ class TesterChain(Chain):
                              "(the in-process chain never runs behind the wall clock)")
         if timestamp > earliest:
             self.tester.time_travel(int(timestamp))  # mines a block at timestamp - 1
+
+    def _logs(self, address: str, topics: list, from_block: int, to_block: int | str) -> list[dict]:
+        end = self.block_number if to_block == "latest" else to_block
+        # eth-tester filters match one topic value per position: filter on the address, match here.
+        filter_id = self.tester.create_log_filter(from_block=from_block, to_block=end, address=address)
+        try:
+            entries = self.tester.get_all_filter_logs(filter_id)
+        finally:
+            self.tester.delete_filter(filter_id)
+        out = []
+        for entry in entries:
+            entry_topics = [_as_bytes(t) for t in entry["topics"]]
+            if _topics_match(entry_topics, topics):
+                out.append({"address": entry["address"], "topics": entry_topics, "data": _as_bytes(entry["data"]),
+                            "log_index": entry["log_index"]})
+        return out
 
     def snapshot(self) -> int:
         return self.tester.take_snapshot()
@@ -464,6 +515,11 @@ class RpcChain(Chain):
         if timestamp <= self.now:
             raise ValueError(f"timestamp {timestamp} is not after the latest block ({self.now})")
         self._rpc("evm_setNextBlockTimestamp", [int(timestamp)])
+
+    def _logs(self, address: str, topics: list, from_block: int, to_block: int | str) -> list[dict]:
+        entries = self.w3.eth.get_logs({"address": address, "topics": topics, "fromBlock": from_block, "toBlock": to_block})
+        return [{"address": e["address"], "topics": [bytes(t) for t in e["topics"]], "data": bytes(e["data"]),
+                 "log_index": e["logIndex"]} for e in entries]
 
     def snapshot(self) -> str:
         return self._rpc("evm_snapshot", [])

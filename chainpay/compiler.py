@@ -160,7 +160,10 @@ def compile_output(project: Project | None = None, extra_outputs: tuple[str, ...
     if errors:
         raise CompilerError("\n".join(e.get("formattedMessage", e.get("message", "")) for e in errors))
     for warning in output.get("errors", []):
-        log.warning("solc: %s", warning.get("formattedMessage", warning.get("message")).strip())
+        # Warnings about library code (OpenZeppelin's transient-storage notice) are not ours to fix.
+        ours = warning.get("sourceLocation", {}).get("file", "contracts/").startswith("contracts/")
+        log.log(logging.WARNING if ours else logging.DEBUG, "solc: %s",
+                warning.get("formattedMessage", warning.get("message")).strip())
     return output
 
 

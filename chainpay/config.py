@@ -2,6 +2,11 @@
 
 Daily limits by tier (whole yuan, None = unlimited). Tier 2's 5,000 yuan is the daily wallet
 withdrawal limit reported in shared/domain-facts.md; the others are illustrative steps around it.
+Tier 5 (institutions, and chainpay's own escrow contracts) stays unlimited.
+
+Revocable transfers (shared/domain-facts.md): a transfer above 5,000 yuan needs a second
+authentication, disputes are handled within 72 hours; the 2-hour cooling-off follows the reported
+"within 2 hours" delay of indirect transfers.
 """
 
 from __future__ import annotations
@@ -23,12 +28,51 @@ DEFAULT_DAILY_LIMITS: dict[int, Decimal | None] = {
 }
 
 
+ESCROW_TIER = 5  # the tier chainpay's escrow contracts are registered at (must stay unlimited)
+
+
+@dataclass
+class TransferPolicy:
+    """Policy of the revocable-transfer contract (compliance can change it after deployment)."""
+
+    # (lower bound in whole yuan, cooling-off seconds), ascending, the first at 0.
+    cooling_off: list[tuple[Decimal, int]] = field(default_factory=lambda: [(Decimal(0), 2 * 3600)])
+    approval_threshold: Decimal = Decimal(5_000)  # at or above: a second approval is needed
+    dispute_window: int = 72 * 3600  # seconds compliance has to resolve a dispute
+
+    @classmethod
+    def from_mapping(cls, raw: dict, source: str) -> "TransferPolicy":
+        known = {f.name for f in fields(cls)}
+        unknown = set(raw) - known
+        if unknown:
+            raise ChainpayError(f"unknown keys in [transfers] of {source}: {', '.join(sorted(unknown))} "
+                                f"(known: {', '.join(sorted(known))})")
+        policy = cls()
+        try:
+            if "cooling_off" in raw:
+                policy.cooling_off = [(Decimal(str(lo)), int(sec)) for lo, sec in raw["cooling_off"]]
+            if "approval_threshold" in raw:
+                policy.approval_threshold = Decimal(str(raw["approval_threshold"]))
+            if "dispute_window" in raw:
+                policy.dispute_window = int(raw["dispute_window"])
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise ChainpayError(f"malformed [transfers] in {source}: {exc} "
+                                "(cooling_off is a list of [min_yuan, seconds] pairs)") from None
+        return policy
+
+
 @dataclass
 class DeployConfig:
     name: str = "Digital Yuan"
     symbol: str = "eCNY"
     decimals: int = 2
     daily_limits: dict[int, Decimal | None] = field(default_factory=lambda: dict(DEFAULT_DAILY_LIMITS))
+    transfers: TransferPolicy = field(default_factory=TransferPolicy)
+
+    def validate(self) -> None:
+        if self.daily_limits.get(ESCROW_TIER) is not None:
+            raise ChainpayError(f"tier {ESCROW_TIER} must stay unlimited: chainpay's escrow contracts are registered at "
+                                "it and pay out on behalf of every sender")
 
     @classmethod
     def load(cls, path: str | Path) -> "DeployConfig":
@@ -44,8 +88,11 @@ class DeployConfig:
         unknown = set(raw) - known
         if unknown:
             raise ChainpayError(f"unknown keys in {path}: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
-        config = cls(**{k: v for k, v in raw.items() if k != "daily_limits"})
+        config = cls(**{k: v for k, v in raw.items() if k not in ("daily_limits", "transfers")})
+        if "transfers" in raw:
+            config.transfers = TransferPolicy.from_mapping(raw["transfers"], str(path))
         for tier, limit in raw.get("daily_limits", {}).items():
             unlimited = limit == "unlimited" or (isinstance(limit, (int, float)) and limit < 0)
             config.daily_limits[int(tier)] = None if unlimited else Decimal(str(limit))
+        config.validate()
         return config

@@ -20,6 +20,7 @@ from .abitypes import canonical_type, normalise
 
 __all__ = [
     "ChainpayError",
+    "InvalidInput",
     "InvalidAmount",
     "CompilerError",
     "ChainConnectionError",
@@ -39,7 +40,11 @@ class ChainpayError(Exception):
     """Base of every error chainpay raises on purpose."""
 
 
-class InvalidAmount(ChainpayError, ValueError):
+class InvalidInput(ChainpayError, ValueError):
+    """An argument was refused before anything was sent (a memo too long, a malformed policy, ...)."""
+
+
+class InvalidAmount(InvalidInput):
     """A money amount was refused before anything was sent (float, negative, too precise, not a number)."""
 
 

@@ -12,6 +12,12 @@ from .chain import AccountLike, Receipt
 from .contract import ContractClient
 
 IdentityLike = bytes | str
+ZERO_ADDRESS = "0x" + "00" * 20
+MAX_TIER = 5
+
+
+def _none_if_zero(address: str) -> str | None:
+    return None if int(address, 16) == 0 else address
 
 
 def identity_id(record: Mapping[str, str] | str, salt: bytes = b"") -> bytes:
@@ -61,6 +67,7 @@ class IdentityInfo:
     institution: int
     tier: int
     frozen: bool
+    approver: str | None  # second-factor address, None when none is bound
     accounts: list[str]
 
 
@@ -107,6 +114,26 @@ class Registry(ContractClient):
     def set_tier(self, identity: IdentityLike, tier: int, *, sender: AccountLike | None = None) -> Receipt:
         return self._write("setTier", as_identity(identity), tier, sender=self._sender(sender, "COMPLIANCE"))
 
+    def set_approver(self, identity: IdentityLike, approver: AccountLike | None, *, sender: AccountLike | None = None) -> Receipt:
+        """Bind a second-factor approver (an address on the person's second device) to an identity;
+        None clears it. Sender: an officer of the registering institution, or compliance (default)."""
+        address = ZERO_ADDRESS if approver is None else self.chain.account(approver).address
+        return self._write("setApprover", as_identity(identity), address, sender=self._sender(sender, "COMPLIANCE"))
+
+    def register_contract(self, address: str, name: str, *, institution: int, tier: int = MAX_TIER,
+                          sender: AccountLike | None = None) -> bytes:
+        """Register a contract that holds money (an escrow) as an identity of its own, so the
+        currency lets it receive and pay out. The admin acts as a KYC officer of `institution` (the
+        deployment's contracts institution) for the duration of the registration only."""
+        admin = self._sender(sender, "DEFAULT_ADMIN")
+        identity = identity_id({"contract": name, "address": self.chain.account(address).address})
+        self.add_kyc_officer(admin, institution, sender=admin)
+        try:
+            self.register_identity(identity, tier, address, sender=admin)
+        finally:
+            self.remove_kyc_officer(admin, sender=admin)
+        return identity
+
     # ------------------------------------------------------------- compliance
     def freeze_identity(self, identity: IdentityLike, *, sender: AccountLike | None = None) -> Receipt:
         return self._write("setIdentityFrozen", as_identity(identity), True, sender=self._sender(sender, "COMPLIANCE"))
@@ -134,12 +161,16 @@ class Registry(ContractClient):
 
     def identity_info(self, identity: IdentityLike) -> IdentityInfo:
         key = as_identity(identity)
-        institution, tier, frozen, accounts = self._read("identityInfo", key)
-        return IdentityInfo(key, institution, tier, frozen, list(accounts))
+        institution, tier, frozen, approver, accounts = self._read("identityInfo", key)
+        return IdentityInfo(key, institution, tier, frozen, _none_if_zero(approver), list(accounts))
 
     def institution_info(self, institution: int) -> InstitutionInfo:
         name, active, max_tier = self._read("institutionInfo", institution)
         return InstitutionInfo(institution, name, active, max_tier)
+
+    def approver_of(self, account: AccountLike) -> str | None:
+        """The second-factor approver bound to `account`'s identity (None if none)."""
+        return _none_if_zero(self._read("approverOf", self.chain.account(account).address))
 
     def officer_institution(self, officer: AccountLike) -> int:
         return self._read("officerInstitution", self.chain.account(officer).address)

@@ -1,4 +1,10 @@
-"""Deploy the registry and currency with roles assigned, and read/write the deployment manifest.
+"""Deploy the registry, the currency and the revocable-transfer escrow with roles assigned, and
+read/write the deployment manifest.
+
+Escrow contracts hold money for others, so the currency must let them hold and pay out: each is
+registered as an identity of its own under the deployment's "chainpay contracts" institution, at the
+unlimited tier (config.ESCROW_TIER). The revocable-transfer escrow also holds the currency's ESCROW
+role, to give back a sender's daily outflow when a transfer returns on the day it was sent.
 
 Manifest format (shared/design.md):
 ``{"chain_id", "rpc", "deployed_at_block", "contracts": {Name: {"address", "artifact"}}, "roles": {ROLE: [addresses]}}``
@@ -12,9 +18,15 @@ from pathlib import Path
 
 from . import errors
 from .chain import Account, AccountLike, Chain, connect
-from .config import DeployConfig
+from .config import ESCROW_TIER, DeployConfig
 from .currency import Currency
 from .registry import Registry
+from .transfers import Transfers
+
+# The institution under which chainpay registers its own escrow contracts (the largest uint32, so it
+# never collides with the platforms' own numbering).
+CONTRACTS_INSTITUTION = 2**32 - 1
+CONTRACTS_INSTITUTION_NAME = "chainpay contracts"
 
 
 @dataclass
@@ -24,6 +36,7 @@ class System:
     chain: Chain
     registry: Registry
     currency: Currency
+    transfers: Transfers
     roles: dict[str, list[str]]
     deployed_at_block: int
     receipts: dict[str, object] = field(default_factory=dict, repr=False)
@@ -36,6 +49,7 @@ class System:
             "contracts": {
                 "IdentityRegistry": {"address": self.registry.address, "artifact": "IdentityRegistry"},
                 "DigitalCurrency": {"address": self.currency.address, "artifact": "DigitalCurrency"},
+                "RevocableTransfers": {"address": self.transfers.address, "artifact": "RevocableTransfers"},
             },
             "roles": self.roles,
         }
@@ -67,12 +81,14 @@ def deploy(
     compliance: AccountLike | None = None,
     pauser: AccountLike | None = None,
 ) -> System:
-    """Deploy IdentityRegistry and DigitalCurrency and set the configured daily limits.
+    """Deploy IdentityRegistry, DigitalCurrency and RevocableTransfers, set the configured daily
+    limits and transfer policy, and register the escrow as an identity the currency accepts.
 
     Roles default to distinct accounts of the chain: admin #0, issuer #1, compliance #2, pauser #3
     (all #0 when the chain has fewer accounts). The deployer is the admin.
     """
     config = config or DeployConfig()
+    config.validate()
     if not chain.accounts:
         raise errors.ChainConnectionError(f"{chain.describe()} has no accounts to deploy from: pass private keys")
     pick = lambda who, i: chain.account(who if who is not None else (i if len(chain.accounts) > 3 else 0))  # noqa: E731
@@ -93,11 +109,24 @@ def deploy(
         "KYC_OFFICER": [],
     }
     holders = _role_holders(chain, roles)
-    system = System(chain, Registry(chain, reg.contract_address, holders), Currency(chain, cur.contract_address, holders),
-                    roles, start_block, {"IdentityRegistry": reg, "DigitalCurrency": cur})
+    registry = Registry(chain, reg.contract_address, holders)
+    currency = Currency(chain, cur.contract_address, holders)
     for tier, limit in sorted(config.daily_limits.items()):
-        system.currency.set_daily_limit(tier, limit)
-    return system
+        currency.set_daily_limit(tier, limit)
+    policy = config.transfers
+    escrow = chain.deploy(
+        "RevocableTransfers",
+        [cur.contract_address, admin_a.address, compliance_a.address, currency.to_units(policy.approval_threshold),
+         policy.dispute_window, [currency.to_units(lo) for lo, _ in policy.cooling_off],
+         [seconds for _, seconds in policy.cooling_off]],
+        admin_a,
+    )
+    registry.add_institution(CONTRACTS_INSTITUTION, CONTRACTS_INSTITUTION_NAME, ESCROW_TIER)
+    registry.register_contract(escrow.contract_address, "RevocableTransfers", institution=CONTRACTS_INSTITUTION)
+    currency.grant_role("ESCROW", escrow.contract_address)
+    transfers = Transfers(chain, escrow.contract_address, currency, holders, deployed_at_block=start_block)
+    return System(chain, registry, currency, transfers, roles, start_block,
+                  {"IdentityRegistry": reg, "DigitalCurrency": cur, "RevocableTransfers": escrow})
 
 
 def load(manifest: str | Path | dict, chain: Chain | None = None, *, private_keys=()) -> System:
@@ -112,6 +141,7 @@ def load(manifest: str | Path | dict, chain: Chain | None = None, *, private_key
         contracts = manifest["contracts"]
         registry_addr = contracts["IdentityRegistry"]["address"]
         currency_addr = contracts["DigitalCurrency"]["address"]
+        transfers_addr = contracts["RevocableTransfers"]["address"]
         roles = {k: list(v) for k, v in manifest.get("roles", {}).items()}
     except (KeyError, TypeError) as exc:
         raise errors.ManifestError(f"manifest lacks {exc}") from None
@@ -123,5 +153,7 @@ def load(manifest: str | Path | dict, chain: Chain | None = None, *, private_key
     if chain.chain_id != manifest.get("chain_id"):
         raise errors.ManifestError(f"manifest is for chain {manifest.get('chain_id')}, connected chain is {chain.chain_id}")
     holders = _role_holders(chain, roles)
-    return System(chain, Registry(chain, registry_addr, holders), Currency(chain, currency_addr, holders), roles,
-                  int(manifest.get("deployed_at_block", 0)))
+    start_block = int(manifest.get("deployed_at_block", 0))
+    currency = Currency(chain, currency_addr, holders)
+    transfers = Transfers(chain, transfers_addr, currency, holders, deployed_at_block=start_block)
+    return System(chain, Registry(chain, registry_addr, holders), currency, transfers, roles, start_block)

@@ -22,6 +22,9 @@ interface IIdentityRegistry {
     ///         sender's tier, bits 128-191 the recipient's identity key.
     function requireActivePair(address from, address to) external view returns (uint256 packed);
 
+    /// @notice The second-factor approver bound to the identity of `account` (zero if none).
+    function approverOf(address account) external view returns (address);
+
     /// @notice The identity hash behind a compact key (zero if none).
     function identityHashOf(uint64 identityKey) external view returns (bytes32);
 }

@@ -34,6 +34,7 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
         uint32 institution; // the institution that registered the person
         uint8 tier;
         bool frozen;
+        address approver; // second factor (a second device) that confirms large payments; 0 = none
         address[] accounts;
     }
 
@@ -63,6 +64,7 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
     event TierChanged(bytes32 indexed identity, uint8 previousTier, uint8 newTier);
     event IdentityFreezeChanged(bytes32 indexed identity, bool frozen);
     event AddressFreezeChanged(address indexed account, bool frozen);
+    event ApproverChanged(bytes32 indexed identity, address indexed previousApprover, address indexed newApprover);
 
     error ZeroAddress();
     error ZeroIdentity();
@@ -211,6 +213,24 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
         emit AddressFreezeChanged(account, frozen);
     }
 
+    // ------------------------------------------------------------------ second factor
+
+    /// @notice Bind a second-factor approver (an address held on the person's second device) to an
+    ///         identity, or clear it with address(0). Payment contracts ask for its confirmation of
+    ///         large payments. Allowed to an officer of the registering institution, or compliance.
+    function setApprover(bytes32 identity, address approver) external {
+        uint64 key = _requireKey(identity);
+        Identity storage id = _identities[key];
+        if (!hasRole(COMPLIANCE_ROLE, msg.sender)) _requireOwnOfficer(id.institution);
+        emit ApproverChanged(identity, id.approver, approver);
+        id.approver = approver;
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function approverOf(address account) external view returns (address) {
+        return _identities[_accounts[account].identityKey].approver;
+    }
+
     // ------------------------------------------------------------------ views
 
     /// @inheritdoc IIdentityRegistry
@@ -254,10 +274,10 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
     function identityInfo(bytes32 identity)
         external
         view
-        returns (uint32 institution, uint8 tier, bool frozen, address[] memory accounts)
+        returns (uint32 institution, uint8 tier, bool frozen, address approver, address[] memory accounts)
     {
         Identity storage id = _identities[_requireKey(identity)];
-        return (id.institution, id.tier, id.frozen, id.accounts);
+        return (id.institution, id.tier, id.frozen, id.approver, id.accounts);
     }
 
     /// @notice An institution's record; reverts with UnknownInstitution when absent.

@@ -21,6 +21,9 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER");
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER");
     bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE");
+    /// @notice Escrow contracts (revocable transfers) that may give back a sender's daily outflow
+    ///         when a payment they hold is returned to the sender on the day it was sent.
+    bytes32 public constant ESCROW_ROLE = keccak256("ESCROW");
 
     /// @notice Tiers run from 1 to MAX_TIER.
     uint8 public constant MAX_TIER = 5;
@@ -50,6 +53,7 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
     mapping(uint64 identityKey => Outflow) private _outflow;
 
     event DailyLimitChanged(uint8 indexed tier, uint256 previousLimit, uint256 newLimit);
+    event OutflowRestored(address indexed account, bytes32 indexed identity, uint256 amount);
 
     /// @notice The payment would take the identity's outflow today past its tier's limit.
     error DailyLimitExceeded(bytes32 identity, uint256 limit, uint256 spentToday, uint256 amount);
@@ -133,6 +137,25 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
         else if (tier == 3) _limitTier3 = units;
         else if (tier == 4) _limitTier4 = units;
         else _limitTier5 = units;
+    }
+
+    /// @notice Give back daily outflow to `account`'s identity for a payment that an escrow returned
+    ///         to it: only on `sentDay` itself (the UTC day the payment was sent), and never more than
+    ///         the identity has spent today. A later day's limit is untouched.
+    /// @param sentDay UTC day number (timestamp / 1 days) on which the returned payment was sent
+    /// @return restored the outflow actually given back (0 when the day has passed)
+    function restoreOutflow(address account, uint256 amount, uint64 sentDay)
+        external
+        onlyRole(ESCROW_ROLE)
+        returns (uint256 restored)
+    {
+        (uint64 key,) = registry.requireActive(account);
+        Outflow memory o = _outflow[key];
+        uint64 today = _today();
+        if (sentDay != today || o.day != today || o.spent == 0) return 0;
+        restored = amount < o.spent ? amount : o.spent;
+        _outflow[key].spent = o.spent - uint192(restored);
+        emit OutflowRestored(account, registry.identityHashOf(key), restored);
     }
 
     // ------------------------------------------------------------------ views

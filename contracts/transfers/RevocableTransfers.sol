@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {DigitalCurrency} from "../token/DigitalCurrency.sol";
+import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
+
+/// @title Time-locked revocable transfers
+/// @notice Delayed arrival with revocation, as regulators ask of balance-to-balance transfers: the
+///         amount waits in escrow for a cooling-off period during which the sender can take it
+///         back, the recipient can refuse it and either can open a dispute. Large transfers first
+///         wait for the sender's second factor (or compliance). After the cooling-off anyone may
+///         release a transfer, so a keeper can deliver on time.
+/// @dev States: AwaitingApproval -> Pending -> Released | Returned, and from either open state
+///      Revoked | Rejected | Disputed; Disputed -> ResolvedToSender | ResolvedToRecipient | DisputeExpired.
+///      Invariant: token.balanceOf(this) == totalHeld == sum of the amounts of open transfers
+///      (AwaitingApproval, Pending, Disputed), unless someone pays this contract directly; that
+///      excess is never anyone's transfer and compliance can return it (recoverUnheld).
+///      Every loop is bounded by a constant (cooling-off bands) or by the caller's own input.
+contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
+    bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE");
+
+    /// @notice At most this many cooling-off bands.
+    uint256 public constant MAX_BANDS = 8;
+    /// @notice Upper bound of a cooling-off period and of the dispute window.
+    uint64 public constant MAX_PERIOD = 30 days;
+    /// @notice Longest memo in bytes (UTF-8).
+    uint256 public constant MAX_MEMO_BYTES = 140;
+
+    enum State {
+        None,
+        AwaitingApproval,
+        Pending,
+        Disputed,
+        Released,
+        Revoked,
+        Rejected,
+        Returned, // undeliverable at release: the recipient was frozen or removed meanwhile
+        ResolvedToSender,
+        ResolvedToRecipient,
+        DisputeExpired
+    }
+
+    /// @dev Two slots. `releaseAt` is 0 until the cooling-off starts (at send or at approval).
+    struct Transfer {
+        address from;
+        uint64 releaseAt;
+        uint24 sentDay; // UTC day number of the send, for the same-day daily-limit give-back
+        State state;
+        address to;
+        uint96 amount;
+    }
+
+    /// @dev Transfers of at least `minAmount` (up to the next band) cool off for `period` seconds.
+    struct Band {
+        uint192 minAmount;
+        uint64 period;
+    }
+
+    DigitalCurrency public immutable token;
+    IIdentityRegistry public immutable registry;
+
+    /// @notice Transfers of at least this many base units wait for a second approval.
+    uint256 public approvalThreshold;
+    /// @notice Seconds compliance has to resolve a dispute before anyone may return it to the sender.
+    uint64 public disputeWindow;
+    /// @notice Number of transfers ever sent; ids run from 1 to transferCount.
+    uint256 public transferCount;
+    /// @notice Sum of the amounts of all open transfers (what the escrow owes).
+    uint256 public totalHeld;
+
+    Band[] private _bands;
+    mapping(uint256 id => Transfer) private _transfers;
+    mapping(uint256 id => uint64) private _disputeDeadline;
+
+    event TransferSent(
+        uint256 indexed id,
+        address indexed from,
+        address indexed to,
+        uint256 amount,
+        uint64 releaseAt,
+        bool needsApproval,
+        string memo
+    );
+    event TransferApproved(uint256 indexed id, address indexed approver, uint64 releaseAt);
+    event TransferRevoked(uint256 indexed id);
+    event TransferRejected(uint256 indexed id);
+    event TransferDisputed(uint256 indexed id, address indexed by, uint64 deadline);
+    event DisputeResolved(uint256 indexed id, address indexed by, bool toRecipient);
+    event DisputeExpired(uint256 indexed id);
+    event TransferReleased(uint256 indexed id, address indexed to, uint256 amount);
+    /// @param reason the registry's revert data explaining why the recipient could not be paid
+    event TransferReturned(uint256 indexed id, bytes reason);
+    event CoolingOffChanged(uint256[] minAmounts, uint64[] periods);
+    event ApprovalThresholdChanged(uint256 previousThreshold, uint256 newThreshold);
+    event DisputeWindowChanged(uint64 previousWindow, uint64 newWindow);
+    event UnheldRecovered(address indexed to, uint256 amount);
+
+    error UnknownTransfer(uint256 id);
+    /// @notice The transfer is not in a state that allows this action.
+    error WrongState(uint256 id, State state);
+    error NotSender(uint256 id, address caller);
+    error NotRecipient(uint256 id, address caller);
+    error NotParty(uint256 id, address caller);
+    /// @notice Only the sender's bound second factor (never the sender itself) or compliance may approve.
+    error NotApprover(uint256 id, address caller);
+    error NotYetDue(uint256 id, uint64 releaseAt);
+    error CoolingOffOver(uint256 id, uint64 releaseAt);
+    error DisputeStillOpen(uint256 id, uint64 deadline);
+    error DisputeDeadlinePassed(uint256 id, uint64 deadline);
+    error ZeroAmount();
+    error AmountTooLarge(uint256 amount, uint256 max);
+    error InvalidRecipient(address to);
+    error MemoTooLong(uint256 length, uint256 max);
+    /// @notice Bands need 1..MAX_BANDS entries, the first at 0, strictly ascending, each period <= MAX_PERIOD.
+    error InvalidCoolingOff();
+    error InvalidDisputeWindow(uint64 window);
+    error ZeroAddress();
+
+    /// @param token_ the digital currency held in escrow (this contract needs its ESCROW_ROLE)
+    /// @param admin holds DEFAULT_ADMIN_ROLE
+    /// @param compliance sets the policy, approves large transfers and resolves disputes
+    /// @param approvalThreshold_ base units from which a transfer needs a second approval
+    /// @param disputeWindow_ seconds compliance has to resolve a dispute
+    /// @param bandMins lower bounds (base units) of the cooling-off bands, first 0, ascending
+    /// @param bandPeriods cooling-off seconds of each band
+    constructor(
+        DigitalCurrency token_,
+        address admin,
+        address compliance,
+        uint256 approvalThreshold_,
+        uint64 disputeWindow_,
+        uint256[] memory bandMins,
+        uint64[] memory bandPeriods
+    ) {
+        if (address(token_) == address(0) || admin == address(0) || compliance == address(0)) revert ZeroAddress();
+        token = token_;
+        registry = token_.registry();
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(COMPLIANCE_ROLE, compliance);
+        _setApprovalThreshold(approvalThreshold_);
+        _setDisputeWindow(disputeWindow_);
+        _setCoolingOff(bandMins, bandPeriods);
+    }
+
+    // ------------------------------------------------------------------ sending
+
+    /// @notice Send `amount` to `to` through escrow. The amount leaves the sender now (and counts
+    ///         against the sender identity's daily outflow) and arrives after the cooling-off;
+    ///         at or above approvalThreshold the cooling-off starts only at the second approval.
+    ///         Needs an allowance of `amount` for this contract (or use sendWithPermit).
+    /// @param memo a short purpose note the recipient sees (at most MAX_MEMO_BYTES bytes)
+    /// @return id the transfer's id
+    function send(address to, uint256 amount, string calldata memo) external nonReentrant returns (uint256 id) {
+        return _send(to, amount, memo);
+    }
+
+    /// @notice send() with an EIP-2612 permit for this contract, in one transaction. A permit that
+    ///         fails (for example because someone submitted it first) is ignored when the allowance
+    ///         is already in place; otherwise the transfer reverts on the missing allowance.
+    function sendWithPermit(
+        address to,
+        uint256 amount,
+        string calldata memo,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant returns (uint256 id) {
+        try token.permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        return _send(to, amount, memo);
+    }
+
+    // ------------------------------------------------------------------ before release
+
+    /// @notice Second approval of a large transfer, by the sender's bound approver or compliance.
+    ///         Starts the cooling-off.
+    function approve(uint256 id) external nonReentrant {
+        Transfer storage t = _open(id, State.AwaitingApproval);
+        if (!hasRole(COMPLIANCE_ROLE, msg.sender)) {
+            address approver = registry.approverOf(t.from);
+            if (approver == address(0) || msg.sender != approver || msg.sender == t.from) {
+                revert NotApprover(id, msg.sender);
+            }
+        }
+        uint64 releaseAt = uint64(block.timestamp) + coolingOffFor(t.amount);
+        t.releaseAt = releaseAt;
+        t.state = State.Pending;
+        emit TransferApproved(id, msg.sender, releaseAt);
+    }
+
+    /// @notice The sender takes the transfer back before it is released.
+    function revoke(uint256 id) external nonReentrant {
+        Transfer storage t = _beforeRelease(id);
+        if (msg.sender != t.from) revert NotSender(id, msg.sender);
+        t.state = State.Revoked;
+        emit TransferRevoked(id);
+        _refund(t);
+    }
+
+    /// @notice The recipient refuses the transfer before it is released; the sender gets it back.
+    function reject(uint256 id) external nonReentrant {
+        Transfer storage t = _beforeRelease(id);
+        if (msg.sender != t.to) revert NotRecipient(id, msg.sender);
+        t.state = State.Rejected;
+        emit TransferRejected(id);
+        _refund(t);
+    }
+
+    /// @notice Either party freezes the transfer for compliance to decide, within disputeWindow.
+    function dispute(uint256 id) external nonReentrant {
+        Transfer storage t = _beforeRelease(id);
+        if (msg.sender != t.from && msg.sender != t.to) revert NotParty(id, msg.sender);
+        uint64 deadline = uint64(block.timestamp) + disputeWindow;
+        t.state = State.Disputed;
+        _disputeDeadline[id] = deadline;
+        emit TransferDisputed(id, msg.sender, deadline);
+    }
+
+    // ------------------------------------------------------------------ disputes
+
+    /// @notice Compliance settles a dispute before its deadline: to the recipient or back to the sender.
+    function resolve(uint256 id, bool toRecipient) external nonReentrant onlyRole(COMPLIANCE_ROLE) {
+        Transfer storage t = _open(id, State.Disputed);
+        uint64 deadline = _disputeDeadline[id];
+        if (block.timestamp >= deadline) revert DisputeDeadlinePassed(id, deadline);
+        emit DisputeResolved(id, msg.sender, toRecipient);
+        if (toRecipient) {
+            t.state = State.ResolvedToRecipient;
+            _pay(id, t);
+        } else {
+            t.state = State.ResolvedToSender;
+            _refund(t);
+        }
+    }
+
+    /// @notice Anyone returns a dispute that compliance left unresolved past its deadline to the sender.
+    function returnExpiredDispute(uint256 id) external nonReentrant {
+        Transfer storage t = _open(id, State.Disputed);
+        uint64 deadline = _disputeDeadline[id];
+        if (block.timestamp < deadline) revert DisputeStillOpen(id, deadline);
+        t.state = State.DisputeExpired;
+        emit DisputeExpired(id);
+        _refund(t);
+    }
+
+    // ------------------------------------------------------------------ release
+
+    /// @notice Deliver a transfer whose cooling-off has ended (callable by anyone). A recipient that
+    ///         can no longer receive (frozen or removed from the registry) gets nothing and the
+    ///         sender is refunded (state Returned), so a transfer never waits forever.
+    function release(uint256 id) external nonReentrant {
+        Transfer storage t = _open(id, State.Pending);
+        if (block.timestamp < t.releaseAt) revert NotYetDue(id, t.releaseAt);
+        _deliver(id, t);
+    }
+
+    /// @notice Deliver many due transfers in one transaction. Ids that are not Pending or not yet
+    ///         due are skipped (another keeper may have delivered them), so a batch never fails on
+    ///         a race. The loop is bounded by the caller's own list.
+    /// @return settled how many transfers were released or returned
+    function releaseMany(uint256[] calldata ids) external nonReentrant returns (uint256 settled) {
+        for (uint256 i; i < ids.length; ++i) {
+            Transfer storage t = _transfers[ids[i]];
+            if (t.state == State.Pending && block.timestamp >= t.releaseAt) {
+                _deliver(ids[i], t);
+                ++settled;
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ policy (compliance)
+
+    /// @notice Set the cooling-off bands: a transfer of amount a cools off for the period of the last
+    ///         band whose minAmount <= a. Applies to transfers whose cooling-off starts afterwards.
+    function setCoolingOff(uint256[] calldata minAmounts, uint64[] calldata periods)
+        external
+        onlyRole(COMPLIANCE_ROLE)
+    {
+        _setCoolingOff(minAmounts, periods);
+    }
+
+    /// @notice Transfers of at least `threshold` base units need a second approval (applies to new sends).
+    function setApprovalThreshold(uint256 threshold) external onlyRole(COMPLIANCE_ROLE) {
+        _setApprovalThreshold(threshold);
+    }
+
+    /// @notice Time compliance has to resolve a dispute (applies to disputes opened afterwards).
+    function setDisputeWindow(uint64 window) external onlyRole(COMPLIANCE_ROLE) {
+        _setDisputeWindow(window);
+    }
+
+    /// @notice Return currency paid to this contract directly (not through send) to `to`. Only the
+    ///         excess over totalHeld can move: escrowed transfers are untouchable.
+    function recoverUnheld(address to) external nonReentrant onlyRole(COMPLIANCE_ROLE) returns (uint256 amount) {
+        amount = token.balanceOf(address(this)) - totalHeld;
+        if (amount != 0) {
+            emit UnheldRecovered(to, amount);
+            token.transfer(to, amount);
+        }
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice One transfer; reverts with UnknownTransfer for an id never sent.
+    /// @return from sender
+    /// @return to recipient
+    /// @return amount base units
+    /// @return state current state
+    /// @return releaseAt when it may be released (0 while awaiting approval)
+    /// @return disputeDeadline deadline of the dispute (0 if never disputed)
+    /// @return sentDay UTC day number of the send
+    function getTransfer(uint256 id)
+        external
+        view
+        returns (
+            address from,
+            address to,
+            uint256 amount,
+            State state,
+            uint64 releaseAt,
+            uint64 disputeDeadline,
+            uint24 sentDay
+        )
+    {
+        Transfer storage t = _transfers[id];
+        if (t.state == State.None) revert UnknownTransfer(id);
+        return (t.from, t.to, t.amount, t.state, t.releaseAt, _disputeDeadline[id], t.sentDay);
+    }
+
+    /// @notice The cooling-off period, in seconds, of a transfer of `amount` base units.
+    function coolingOffFor(uint256 amount) public view returns (uint64 period) {
+        uint256 n = _bands.length;
+        for (uint256 i = n; i > 0; --i) {
+            Band memory b = _bands[i - 1];
+            if (amount >= b.minAmount) return b.period;
+        }
+    }
+
+    /// @notice The cooling-off bands (lower bounds in base units, periods in seconds).
+    function coolingOffBands() external view returns (uint256[] memory minAmounts, uint64[] memory periods) {
+        uint256 n = _bands.length;
+        minAmounts = new uint256[](n);
+        periods = new uint64[](n);
+        for (uint256 i; i < n; ++i) {
+            (minAmounts[i], periods[i]) = (_bands[i].minAmount, _bands[i].period);
+        }
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _send(address to, uint256 amount, string calldata memo) private returns (uint256 id) {
+        if (amount == 0) revert ZeroAmount();
+        if (amount > type(uint96).max) revert AmountTooLarge(amount, type(uint96).max);
+        if (to == address(0) || to == msg.sender || to == address(this)) revert InvalidRecipient(to);
+        if (bytes(memo).length > MAX_MEMO_BYTES) revert MemoTooLong(bytes(memo).length, MAX_MEMO_BYTES);
+        registry.requireActive(to); // refuse an unknown or frozen recipient up front
+        id = ++transferCount;
+        bool needsApproval = amount >= approvalThreshold;
+        uint64 releaseAt = needsApproval ? 0 : uint64(block.timestamp) + coolingOffFor(amount);
+        _transfers[id] = Transfer({
+            from: msg.sender,
+            releaseAt: releaseAt,
+            sentDay: uint24(block.timestamp / 1 days),
+            state: needsApproval ? State.AwaitingApproval : State.Pending,
+            to: to,
+            amount: uint96(amount)
+        });
+        totalHeld += amount;
+        emit TransferSent(id, msg.sender, to, amount, releaseAt, needsApproval, memo);
+        // Last: the currency checks the sender (registered, not frozen, daily limit, not paused).
+        token.transferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @dev A transfer in `expected` state (UnknownTransfer / WrongState otherwise).
+    function _open(uint256 id, State expected) private view returns (Transfer storage t) {
+        t = _transfers[id];
+        if (t.state != expected) {
+            if (t.state == State.None) revert UnknownTransfer(id);
+            revert WrongState(id, t.state);
+        }
+    }
+
+    /// @dev A transfer still inside its window: awaiting approval, or pending before releaseAt.
+    function _beforeRelease(uint256 id) private view returns (Transfer storage t) {
+        t = _transfers[id];
+        State s = t.state;
+        if (s == State.Pending) {
+            if (block.timestamp >= t.releaseAt) revert CoolingOffOver(id, t.releaseAt);
+        } else if (s != State.AwaitingApproval) {
+            if (s == State.None) revert UnknownTransfer(id);
+            revert WrongState(id, s);
+        }
+    }
+
+    function _deliver(uint256 id, Transfer storage t) private {
+        try registry.requireActive(t.to) {
+            t.state = State.Released;
+            _pay(id, t);
+        } catch (bytes memory reason) {
+            t.state = State.Returned;
+            emit TransferReturned(id, reason);
+            _refund(t);
+        }
+    }
+
+    function _pay(uint256 id, Transfer storage t) private {
+        (address to, uint256 amount) = (t.to, t.amount);
+        totalHeld -= amount;
+        emit TransferReleased(id, to, amount);
+        token.transfer(to, amount);
+    }
+
+    /// @dev Back to the sender; on the day of the send the sender's daily outflow is given back too.
+    function _refund(Transfer storage t) private {
+        (address from, uint256 amount, uint24 sentDay) = (t.from, t.amount, t.sentDay);
+        totalHeld -= amount;
+        token.transfer(from, amount);
+        if (sentDay == block.timestamp / 1 days) token.restoreOutflow(from, amount, sentDay);
+    }
+
+    function _setCoolingOff(uint256[] memory minAmounts, uint64[] memory periods) private {
+        uint256 n = minAmounts.length;
+        if (n == 0 || n > MAX_BANDS || n != periods.length || minAmounts[0] != 0) revert InvalidCoolingOff();
+        delete _bands;
+        for (uint256 i; i < n; ++i) {
+            if (periods[i] > MAX_PERIOD || minAmounts[i] > type(uint192).max) revert InvalidCoolingOff();
+            if (i > 0 && minAmounts[i] <= minAmounts[i - 1]) revert InvalidCoolingOff();
+            _bands.push(Band(uint192(minAmounts[i]), periods[i]));
+        }
+        emit CoolingOffChanged(minAmounts, periods);
+    }
+
+    function _setApprovalThreshold(uint256 threshold) private {
+        emit ApprovalThresholdChanged(approvalThreshold, threshold);
+        approvalThreshold = threshold;
+    }
+
+    function _setDisputeWindow(uint64 window) private {
+        if (window == 0 || window > MAX_PERIOD) revert InvalidDisputeWindow(window);
+        emit DisputeWindowChanged(disputeWindow, window);
+        disputeWindow = window;
+    }
+}
