@@ -8,7 +8,7 @@ factor. After the cooling-off anyone releases it; :meth:`Transfers.deliver_due` 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Iterable, Sequence
 
@@ -102,8 +102,6 @@ class Transfers(ContractClient):
         super().__init__(chain, address, role_holders)
         self.currency = currency
         self.deployed_at_block = deployed_at_block
-        self._memos: dict[int, str] = {}
-        self._final: dict[int, TransferRecord] = {}  # final states never change: cache them
 
     # ------------------------------------------------------------- sending
     def send(self, to: AccountLike, amount: Amount, *, sender: AccountLike, memo: str = "",
@@ -117,7 +115,7 @@ class Transfers(ContractClient):
         """
         account = self._sender(sender)
         units = self.currency.to_units(amount, allow_zero=False)
-        memo_bytes = _check_memo(memo)
+        _check_memo(memo)
         to_addr = self.chain.account(to).address
         if use_permit is None:
             use_permit = account.key is not None
@@ -130,9 +128,8 @@ class Transfers(ContractClient):
             if self.currency.allowance(account, self.address) < self.currency.from_units(units):
                 self.currency.approve(self.address, self.currency.from_units(units), sender=account)
             receipt = self._write("send", to_addr, units, memo, sender=account)
-        transfer_id = receipt.event("TransferSent")["id"]
-        self._memos[transfer_id] = memo_bytes.decode()
-        return self.get(transfer_id, receipt=receipt)
+        sent = receipt.event("TransferSent")
+        return self._record(sent["id"], sent["memo"], receipt)
 
     # ------------------------------------------------------------- actions on one transfer
     def approve(self, transfer_id: int, *, sender: AccountLike | None = None) -> TransferRecord:
@@ -188,27 +185,10 @@ class Transfers(ContractClient):
         return Delivery(tuple(released), tuple(returned), tuple(receipts))
 
     # ------------------------------------------------------------- views
-    def get(self, transfer_id: int, *, receipt: Receipt | None = None) -> TransferRecord:
+    def get(self, transfer_id: int) -> TransferRecord:
         """The transfer's current record (UnknownTransfer if it was never sent)."""
         transfer_id = _check_id(transfer_id)
-        cached = self._final.get(transfer_id)
-        if cached is not None and receipt is None:
-            return cached
-        sender, recipient, units, state, release_at, deadline, _ = self._read("getTransfer", transfer_id)
-        record = TransferRecord(
-            id=transfer_id,
-            sender=sender,
-            recipient=recipient,
-            amount=self.currency.from_units(units),
-            memo=self._memo(transfer_id),
-            state=TransferState(state),
-            release_at=release_at or None,
-            dispute_deadline=deadline or None,
-            receipt=receipt,
-        )
-        if not record.state.is_open:
-            self._final[transfer_id] = replace(record, receipt=None)
-        return record
+        return self._record(transfer_id, self._memo(transfer_id))
 
     def pending_for(self, who: AccountLike) -> list[TransferRecord]:
         """Open transfers (awaiting approval, pending or disputed) that `who` sends or receives."""
@@ -217,7 +197,7 @@ class Transfers(ContractClient):
 
     def history_for(self, who: AccountLike) -> list[TransferRecord]:
         """Every transfer `who` ever sent or received, oldest first."""
-        return self._scan(party=self.chain.account(who).address, include_final=True)
+        return self._scan(party=self.chain.account(who).address)
 
     def total_held(self) -> Decimal:
         """What the escrow owes: the sum of all open transfers."""
@@ -270,35 +250,42 @@ class Transfers(ContractClient):
     def _act(self, fn: str, transfer_id: int, sender, *extra) -> TransferRecord:
         transfer_id = _check_id(transfer_id)
         receipt = self._write(fn, transfer_id, *extra, sender=sender)
-        return self.get(transfer_id, receipt=receipt)
+        return self._record(transfer_id, self._memo(transfer_id), receipt)
+
+    def _record(self, transfer_id: int, memo: str, receipt: Receipt | None = None) -> TransferRecord:
+        sender, recipient, units, state, release_at, deadline, _ = self._read("getTransfer", transfer_id)
+        return TransferRecord(
+            id=transfer_id,
+            sender=sender,
+            recipient=recipient,
+            amount=self.currency.from_units(units),
+            memo=memo,
+            state=TransferState(state),
+            release_at=release_at or None,
+            dispute_deadline=deadline or None,
+            receipt=receipt,
+        )
+
+    def _sent_events(self, *topics) -> list:
+        topic0 = self.artifact.event_topic("TransferSent")
+        return self.chain.logs(self.address, [topic0, *topics], from_block=self.deployed_at_block)
 
     def _memo(self, transfer_id: int) -> str:
-        if transfer_id not in self._memos:
-            topic = self.artifact.event_topic("TransferSent")
-            found = self.chain.logs(self.address, [topic, transfer_id.to_bytes(32, "big")],
-                                    from_block=self.deployed_at_block)
-            self._memos[transfer_id] = found[0]["memo"] if found else ""
-        return self._memos[transfer_id]
+        # Read from the log (the chain is the record), never cached: a snapshot revert or a reorg
+        # would make a cache lie.
+        found = self._sent_events(transfer_id.to_bytes(32, "big"))
+        return found[0]["memo"] if found else ""
 
-    def _scan(self, party: str | None = None, include_final: bool = False) -> list[TransferRecord]:
-        """Every transfer sent since deployment (from the TransferSent log), optionally only those
-        `party` sends or receives; open ones are read afresh, final ones come from the cache."""
-        topic = self.artifact.event_topic("TransferSent")
+    def _scan(self, party: str | None = None) -> list[TransferRecord]:
+        """Every transfer sent since deployment (from the TransferSent log), or only those `party`
+        sends or receives, with their current state, oldest first."""
         if party is None:
-            sent = self.chain.logs(self.address, [topic], from_block=self.deployed_at_block)
+            sent = self._sent_events()
         else:
             padded = bytes(12) + bytes.fromhex(party[2:])
-            sent = (self.chain.logs(self.address, [topic, None, padded], from_block=self.deployed_at_block)
-                    + self.chain.logs(self.address, [topic, None, None, padded], from_block=self.deployed_at_block))
-        records = {}
-        for event in sent:
-            self._memos.setdefault(event["id"], event["memo"])
-            if event["id"] in records:
-                continue
-            if event["id"] in self._final and not include_final:
-                continue
-            records[event["id"]] = self.get(event["id"])
-        return [records[i] for i in sorted(records)]
+            sent = self._sent_events(None, padded) + self._sent_events(None, None, padded)
+        memos = {event["id"]: event["memo"] for event in sent}
+        return [self._record(i, memos[i]) for i in sorted(memos)]
 
 
 def _check_id(transfer_id) -> int:

@@ -158,7 +158,7 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
 
     /// @notice send() with an EIP-2612 permit for this contract, in one transaction. A permit that
     ///         fails (for example because someone submitted it first) is ignored when the allowance
-    ///         is already in place; otherwise the transfer reverts on the missing allowance.
+    ///         is already in place; otherwise its error (expired, frozen, paused, ...) is the answer.
     function sendWithPermit(
         address to,
         uint256 amount,
@@ -168,7 +168,14 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
         bytes32 r,
         bytes32 s
     ) external nonReentrant returns (uint256 id) {
-        try token.permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        try token.permit(msg.sender, address(this), amount, deadline, v, r, s) {}
+        catch (bytes memory reason) {
+            if (token.allowance(msg.sender, address(this)) < amount) {
+                assembly ("memory-safe") {
+                    revert(add(reason, 0x20), mload(reason))
+                }
+            }
+        }
         return _send(to, amount, memo);
     }
 
@@ -355,7 +362,7 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
         if (amount > type(uint96).max) revert AmountTooLarge(amount, type(uint96).max);
         if (to == address(0) || to == msg.sender || to == address(this)) revert InvalidRecipient(to);
         if (bytes(memo).length > MAX_MEMO_BYTES) revert MemoTooLong(bytes(memo).length, MAX_MEMO_BYTES);
-        registry.requireActive(to); // refuse an unknown or frozen recipient up front
+        registry.requireActivePair(msg.sender, to); // refuse an unknown or frozen party up front
         id = ++transferCount;
         bool needsApproval = amount >= approvalThreshold;
         uint64 releaseAt = needsApproval ? 0 : uint64(block.timestamp) + coolingOffFor(amount);
