@@ -263,6 +263,24 @@ def test_release_many_settles_only_what_is_due(system, actors, t):
     assert t.release_many([], sender=actors.stranger).receipts == ()
 
 
+def test_a_transfer_that_can_go_nowhere_stays_pending_and_never_blocks_a_batch(system, actors, t):
+    cur, reg = system.currency, system.registry
+    stuck = t.send(actors.bob, Decimal(10), sender=actors.carol)
+    fine = t.send(actors.bob, Decimal(20), sender=actors.alice)
+    system.chain.advance_time(COOLING_OFF)
+    reg.freeze_address(actors.bob)
+    reg.freeze_address(actors.carol)  # neither recipient nor sender can receive
+    with pytest.raises(errors.revert_class("AddressFrozen")) as exc:
+        t.release(stuck.id, sender=actors.stranger)  # alone: the sender's error says why
+    assert exc.value.values == (actors.carol.address,)
+    batch = t.release_many([stuck.id, fine.id], sender=actors.stranger)
+    assert (batch.released, batch.returned) == ((), (fine.id,))  # the other one still settles
+    assert t.get(stuck.id).state is TransferState.PENDING and t.total_held() == Decimal(10)
+    reg.unfreeze_address(actors.bob)
+    assert t.release(stuck.id, sender=actors.stranger).state is TransferState.RELEASED
+    assert cur.balance_of(t.address) == t.total_held() == 0
+
+
 def test_deliver_due_releases_everything_due_in_batches(system, actors, t):
     cur, chain = system.currency, system.chain
     ids = [t.send(actors.bob, Decimal(i + 1), sender=actors.alice).id for i in range(7)]

@@ -22,6 +22,9 @@ interface IIdentityRegistry {
     ///         sender's tier, bits 128-191 the recipient's identity key.
     function requireActivePair(address from, address to) external view returns (uint256 packed);
 
+    /// @notice True when `account` is registered and neither it nor its identity is frozen.
+    function isActive(address account) external view returns (bool);
+
     /// @notice The second-factor approver bound to the identity of `account` (zero if none).
     function approverOf(address account) external view returns (address);
 

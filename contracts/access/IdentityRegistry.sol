@@ -254,7 +254,7 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
         return _identities[identityKey].hash;
     }
 
-    /// @notice True when `account` may hold, send, receive and approve.
+    /// @inheritdoc IIdentityRegistry
     function isActive(address account) external view returns (bool) {
         Account memory acct = _accounts[account];
         return acct.identityKey != 0 && !acct.identityFrozen && !acct.addressFrozen;

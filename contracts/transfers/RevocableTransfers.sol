@@ -260,20 +260,18 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
     function release(uint256 id) external nonReentrant {
         Transfer storage t = _open(id, State.Pending);
         if (block.timestamp < t.releaseAt) revert NotYetDue(id, t.releaseAt);
-        _deliver(id, t);
+        _deliver(id, t, true);
     }
 
     /// @notice Deliver many due transfers in one transaction. Ids that are not Pending or not yet
-    ///         due are skipped (another keeper may have delivered them), so a batch never fails on
-    ///         a race. The loop is bounded by the caller's own list.
+    ///         due are skipped (another keeper may have delivered them), and so is a transfer that
+    ///         can go neither to its recipient nor back to its sender (both frozen): one such
+    ///         transfer never blocks the batch. The loop is bounded by the caller's own list.
     /// @return settled how many transfers were released or returned
     function releaseMany(uint256[] calldata ids) external nonReentrant returns (uint256 settled) {
         for (uint256 i; i < ids.length; ++i) {
             Transfer storage t = _transfers[ids[i]];
-            if (t.state == State.Pending && block.timestamp >= t.releaseAt) {
-                _deliver(ids[i], t);
-                ++settled;
-            }
+            if (t.state == State.Pending && block.timestamp >= t.releaseAt && _deliver(ids[i], t, false)) ++settled;
         }
     }
 
@@ -401,15 +399,20 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
         }
     }
 
-    function _deliver(uint256 id, Transfer storage t) private {
+    /// @dev Pays the recipient, or returns the money when the recipient cannot receive. When the
+    ///      sender cannot receive either, `strict` reverts with the sender's registry error and a
+    ///      batch (strict = false) leaves the transfer Pending; returns whether it settled.
+    function _deliver(uint256 id, Transfer storage t, bool strict) private returns (bool) {
         try registry.requireActive(t.to) {
             t.state = State.Released;
             _pay(id, t);
         } catch (bytes memory reason) {
+            if (!strict && !registry.isActive(t.from)) return false;
             t.state = State.Returned;
             emit TransferReturned(id, reason);
             _refund(t);
         }
+        return true;
     }
 
     function _pay(uint256 id, Transfer storage t) private {
