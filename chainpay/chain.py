@@ -90,7 +90,12 @@ class Chain(ABC):
                 raise errors.ChainpayError(f"this chain has {len(self.accounts)} accounts; no account #{who}") from None
         if isinstance(who, str):
             known = self._by_address.get(who.lower())
-            return known or Account(to_checksum_address(who))
+            if known:
+                return known
+            try:
+                return Account(to_checksum_address(who))
+            except ValueError:
+                raise errors.InvalidInput(f"{who!r} is not an address (0x and 40 hex digits)") from None
         raise TypeError(f"not an account: {who!r}")
 
     def add_account(self, private_key: bytes | str) -> Account:

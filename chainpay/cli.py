@@ -1,4 +1,4 @@
-"""`chainpay ...`: compile, deploy, demo, bench. Errors print one plain line and exit non-zero."""
+"""`chainpay ...`: compile, deploy, demo, bench, transfer. Errors print one plain line and exit non-zero."""
 
 from __future__ import annotations
 
@@ -115,6 +115,15 @@ def bench(json_out: Optional[Path], transfers: int):
     if json_out:
         json_out.write_text(json.dumps(results, indent=2) + "\n")
         console.print(f"results written to {json_out}")
+
+
+def _register_groups() -> None:
+    from .transfer_cli import transfer
+
+    app.add_command(transfer)
+
+
+_register_groups()
 
 
 def _one_line(exc: BaseException) -> str:
