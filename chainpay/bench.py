@@ -1,9 +1,11 @@
-"""`chainpay bench`: measure, in one process, what the currency costs against plain baselines.
+"""`chainpay bench`: measure, in one process, what chainpay costs against plain baselines.
 
 Gas: a steady-state transfer (sender already paid today, recipient already holds a balance) of the
 digital currency against a plain OpenZeppelin ERC-20 compiled with the same settings, plus the two
 costlier first-time cases for context. Throughput: SDK transfers per second against web3.py's
-default ``contract.functions.transfer(...).transact()`` on the same in-process chain.
+default ``contract.functions.transfer(...).transact()`` on the same in-process chain. Revocable
+transfers: the gas of each step (send, second approval, revoke, release, per item of a batch
+release) next to a plain currency transfer measured on the same chain.
 """
 
 from __future__ import annotations
@@ -85,6 +87,61 @@ def bench_currency(transfers: int = 200, progress: Callable[[str], None] = lambd
     }
 
 
+def bench_transfers(progress: Callable[[str], None] = lambda _: None, batch_sizes=(10, 50)) -> dict:
+    """Gas of each revocable-transfer step in steady state (the escrow already holds transfers, the
+    sender already paid today), next to a plain currency transfer between the same people. Batch
+    releases pay 10 distinct recipients in turn (cold storage for each new one in a batch)."""
+    chain = TesterChain(num_accounts=20)
+    system = deploy(chain)
+    reg, cur, t = system.registry, system.currency, system.transfers
+    officer, alice, bob, device, keeper = (chain.accounts[i] for i in (4, 5, 6, 7, 8))
+    payees = chain.accounts[10:20]  # a batch pays 10 distinct recipients in turn, each already holding money
+    reg.add_institution(1, "Bench Pay", 3)
+    reg.add_kyc_officer(officer, 1)
+    reg.register_identity(identity_id("bench-alice"), 3, alice, sender=officer)
+    reg.register_identity(identity_id("bench-bob"), 3, bob, sender=officer)
+    reg.set_approver(identity_id("bench-alice"), device, sender=officer)
+    cur.mint(alice, Decimal(1_000_000))
+    cur.mint(bob, Decimal(1))
+    for n, payee in enumerate(payees):
+        reg.register_identity(identity_id(f"bench-payee-{n}"), 1, payee, sender=officer)
+        cur.mint(payee, Decimal(1))
+    progress("revocable transfers: gas")
+    t.send(bob, Decimal(1), sender=alice)  # warm-up: counters, escrow balance and outflow slots exist
+    cur.transfer(bob, Decimal(1), sender=alice)
+    currency_transfer = cur.transfer(bob, Decimal(1), sender=alice).gas_used
+
+    def with_approve(amount):
+        approve = cur.approve(t.address, amount, sender=alice).gas_used
+        record = t.send(bob, amount, sender=alice, use_permit=False)
+        return approve, record
+
+    approve_gas, plain = with_approve(Decimal(2))
+    permitted = t.send(bob, Decimal(3), sender=alice)
+    revoke = t.revoke(permitted.id, sender=alice).receipt.gas_used
+    _, large = with_approve(Decimal(6000))
+    second_approval = t.approve(large.id, sender=device).receipt.gas_used
+    chain.advance_time(t.cooling_off_for(Decimal(6000)))
+    release = t.release(large.id, sender=keeper).receipt.gas_used
+    per_item = {}
+    for n in batch_sizes:
+        ids = [t.send(payees[i % len(payees)], Decimal(1), sender=alice).id for i in range(n)]
+        chain.advance_time(t.cooling_off_for(Decimal(1)))
+        delivery = t.release_many(ids, sender=keeper)
+        assert delivery.settled == n
+        per_item[n] = delivery.gas_used / n
+    return {
+        "currency_transfer_gas": currency_transfer,
+        "send_gas": plain.receipt.gas_used,
+        "approve_allowance_gas": approve_gas,
+        "send_with_permit_gas": permitted.receipt.gas_used,
+        "second_approval_gas": second_approval,
+        "revoke_gas": revoke,
+        "release_gas": release,
+        **{f"release_many_{n}_per_item_gas": round(g) for n, g in per_item.items()},
+    }
+
+
 def run(transfers: int = 200, progress: Callable[[str], None] = lambda _: None) -> dict:
     """Every benchmark section; later features add theirs here."""
-    return {"currency": bench_currency(transfers, progress)}
+    return {"currency": bench_currency(transfers, progress), "transfers": bench_transfers(progress)}

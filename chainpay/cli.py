@@ -112,9 +112,27 @@ def bench(json_out: Optional[Path], transfers: int):
                   f"{cur['first_outflow_transfer_gas'] / cur['oz_erc20_first_transfer_gas']:.3f}x")
     table.add_row("transfers per second (eth-tester)", f"{cur['sdk_tx_per_s']:,}", f"{cur['naive_web3_tx_per_s']:,} (web3 transact())", f"{cur['tx_per_s_ratio']:.2f}x")
     console.print(table)
+    _transfers_table(results["transfers"])
     if json_out:
         json_out.write_text(json.dumps(results, indent=2) + "\n")
         console.print(f"results written to {json_out}")
+
+
+def _transfers_table(tr: dict) -> None:
+    base = tr["currency_transfer_gas"]
+    table = Table(title="chainpay bench: revocable transfers (gas; baseline: a plain currency transfer)")
+    for col in ("step", "gas", "x currency transfer"):
+        table.add_column(col, justify="left" if col == "step" else "right")
+    rows = [("send (after a separate approve)", tr["send_gas"]), ("  the approve itself", tr["approve_allowance_gas"]),
+            ("send with permit (one transaction)", tr["send_with_permit_gas"]),
+            ("second approval", tr["second_approval_gas"]), ("revoke (refund + limit give-back)", tr["revoke_gas"]),
+            ("release", tr["release_gas"])]
+    rows += [(f"releaseMany, per item of {key.split('_')[2]} (10 recipients)", tr[key])
+             for key in tr if key.startswith("release_many_")]
+    rows.append(("plain currency transfer", base))
+    for label, gas in rows:
+        table.add_row(label, f"{gas:,}", f"{gas / base:.2f}x")
+    console.print(table)
 
 
 def _register_groups() -> None:

@@ -1,6 +1,8 @@
 """The demo story told by `chainpay demo`: a central bank issues digital currency, two payment
 platforms register their customers, payments flow across platforms in seconds, and the rules bite:
-a payment over the daily limit and a payment from a frozen account are refused."""
+a payment over the daily limit and a payment from a frozen account are refused. Then revocable
+transfers: a mis-sent transfer taken back within its cooling-off, a large transfer approved on the
+sender's second device and delivered by a keeper, and a dispute settled by compliance."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from .chain import Account, Chain
 from .registry import identity_id
 from .system import System, deploy
 
-NEEDED_ACCOUNTS = 10
+NEEDED_ACCOUNTS = 11
 
 
 @dataclass
@@ -67,9 +69,9 @@ def run_demo(chain: Chain, console: Console | None = None) -> System:
     alice, mallory, bob, shop = (p.account for p in people)
 
     say("[bold]4.[/] The central bank issues currency to the customers' wallets.")
-    for who, amount in ((alice, Decimal("6000")), (bob, Decimal("800")), (mallory, Decimal("300"))):
+    for who, amount in ((alice, Decimal("6000")), (bob, Decimal("800")), (mallory, Decimal("300")), (shop, Decimal("6500"))):
         cur.mint(who, amount)
-    say("   Alice 6,000.00, Bob 800.00, Mallory 300.00")
+    say("   Alice 6,000.00, Bob 800.00, Mallory 300.00, Tea shop 6,500.00")
 
     say("[bold]5.[/] Payments flow between platforms directly: no bank card, no top-up, one block each.")
     for payer, payee, amount, label in (
@@ -102,6 +104,8 @@ def run_demo(chain: Chain, console: Console | None = None) -> System:
     cur.transfer(bob, Decimal("4900"), sender=alice)
     say("   [green]paid[/] Alice -> Bob 4,900.00")
 
+    _revocable_scenes(system, chain, say, alice=alice, bob=bob, shop=shop, device=a[10], officer_b=officer_b)
+
     table = Table(title=f"Balances ({cur.symbol})")
     for col, just in (("who", "left"), ("platform", "left"), ("tier", "right"), ("status", "left"),
                       ("balance", "right"), ("may still send today", "right")):
@@ -115,3 +119,49 @@ def run_demo(chain: Chain, console: Console | None = None) -> System:
     console.print()
     console.print(table)
     return system
+
+
+def _revocable_scenes(system: System, chain: Chain, say, *, alice, bob, shop, device, officer_b) -> None:
+    """Scenes 9-11: revocable transfers (cooling-off, second approval, dispute)."""
+    cur, transfers = system.currency, system.transfers
+    hours = transfers.cooling_off_for(Decimal(1)) / 3600
+
+    say(f"[bold]9.[/] Bob pays a tea order but picks Alice's address by mistake. A revocable transfer waits "
+        f"{hours:g} hours in escrow, so he takes it back.")
+    spent_before = cur.outflow_today(bob).spent_today
+    sent = transfers.send(alice, Decimal("200"), sender=bob, memo="tea shop order #12")
+    say(f"   sent transfer {sent.id} (memo \"{sent.memo}\"): {sent.amount:,} waits in escrow until {_clock(sent.release_at)}")
+    revoked = transfers.revoke(sent.id, sender=bob)
+    say(f"   [green]revoked[/] within the window: Bob has {cur.balance_of(bob):,} again, and today's limit is "
+        f"given back (spent today {cur.outflow_today(bob).spent_today:,}, as before: {spent_before:,})")
+    assert revoked.state.name == "REVOKED"
+
+    threshold = transfers.approval_threshold()
+    say(f"[bold]10.[/] The tea shop pays its supplier Bob 6,000.00 for a year of tea: at or above {threshold:,}, "
+        "a second authentication is needed.")
+    reg = system.registry
+    reg.set_approver(reg.identity_of(shop), device, sender=officer_b)
+    say(f"   Platform B binds the shop owner's phone ({_short(device.address)}) as the shop's second factor")
+    big = transfers.send(bob, Decimal("6000"), sender=shop, memo="tea, 12 months")
+    say(f"   transfer {big.id}: {big.state}; time alone does not release it")
+    approved = transfers.approve(big.id, sender=device)
+    say(f"   [green]approved[/] on the phone: the cooling-off starts, release at {_clock(approved.release_at)}")
+    chain.advance_time(int(hours * 3600))
+    delivery = transfers.deliver_due(sender=chain.accounts[0])
+    say(f"   {hours:g} hours later a keeper delivers {delivery.settled} due transfer(s) in "
+        f"{len(delivery.receipts)} transaction(s): Bob now has {cur.balance_of(bob):,}")
+
+    say("[bold]11.[/] Alice pays Bob an 80.00 deposit for a second-hand bike that never comes; she disputes it.")
+    deposit = transfers.send(bob, Decimal("80"), sender=alice, memo="bike deposit")
+    disputed = transfers.dispute(deposit.id, sender=alice)
+    say(f"   transfer {deposit.id}: {disputed.state}; neither release nor revoke until compliance decides "
+        f"(deadline {_clock(disputed.dispute_deadline)}, 72 hours)")
+    resolved = transfers.resolve(deposit.id, to_recipient=False)
+    say(f"   [green]{resolved.state}[/]: compliance returns the 80.00 to Alice; escrow now holds "
+        f"{transfers.total_held():,}")
+
+
+def _clock(timestamp: int | None) -> str:
+    from datetime import datetime, timezone
+
+    return "-" if timestamp is None else datetime.fromtimestamp(timestamp, timezone.utc).strftime("%a %H:%M UTC")

@@ -35,7 +35,12 @@ def test_demo_tells_the_story_and_ends_with_a_balance_table():
     assert "refused AddressFrozen" in out
     assert "Balances (eCNY)" in out
     assert "Alice" in out and "943.50" in out and "frozen" in out
-    assert "7,100.00" in out  # total supply: 6,000 + 800 + 300 minted, nothing burnt
+    assert "13,600.00" in out  # total supply: 6,000 + 800 + 300 + 6,500 minted, nothing burnt
+    # revocable transfers: a mis-sent one revoked, a large one approved and delivered, a dispute resolved
+    assert "revoked within the window: Bob has 5,802.50 again" in out
+    assert "transfer 2: awaiting approval" in out and "approved on the phone" in out
+    assert "keeper delivers 1 due transfer(s)" in out and "Bob now has 11,802.50" in out
+    assert "transfer 3: disputed" in out and "resolved to sender" in out and "escrow now holds 0.00" in out
 
 
 def test_compile_check_passes_on_the_committed_artifacts():
@@ -93,3 +98,13 @@ def test_bench_json_has_the_documented_shape(tmp_path):
     assert cur["gas_ratio"] == pytest.approx(cur["transfer_gas"] / cur["oz_erc20_transfer_gas"], abs=1e-4)
     assert cur["gas_ratio"] <= 1.5
     assert "transfers per second" in result.stdout
+    # revocable transfers: every step measured against a plain transfer on the same chain
+    tr = json.loads(out.read_text())["transfers"]
+    assert tr["currency_transfer_gas"] == cur["transfer_gas"]
+    for key in ("send_gas", "send_with_permit_gas", "second_approval_gas", "revoke_gas", "release_gas",
+                "release_many_10_per_item_gas", "release_many_50_per_item_gas"):
+        assert isinstance(tr[key], int) and tr[key] > 21_000 or key.startswith("release_many"), key
+    # escrowing costs more than paying directly; batching amortises the per-transaction cost
+    assert tr["send_gas"] > tr["currency_transfer_gas"]
+    assert tr["release_many_50_per_item_gas"] < tr["release_many_10_per_item_gas"] < tr["release_gas"]
+    assert "revocable transfers" in result.stdout and "releaseMany, per item of 50" in result.stdout
