@@ -103,7 +103,8 @@ def test_bench_json_has_the_documented_shape(tmp_path):
     assert tr["currency_transfer_gas"] == cur["transfer_gas"]
     for key in ("send_gas", "send_with_permit_gas", "second_approval_gas", "revoke_gas", "release_gas",
                 "release_many_10_per_item_gas", "release_many_50_per_item_gas"):
-        assert isinstance(tr[key], int) and tr[key] > 21_000 or key.startswith("release_many"), key
+        assert isinstance(tr[key], int), key
+        assert key.startswith("release_many") or tr[key] > 21_000, key  # a whole transaction each
     # escrowing costs more than paying directly; batching amortises the per-transaction cost
     assert tr["send_gas"] > tr["currency_transfer_gas"]
     assert tr["release_many_50_per_item_gas"] < tr["release_many_10_per_item_gas"] < tr["release_gas"]

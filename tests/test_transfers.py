@@ -547,6 +547,34 @@ def test_dispute_window_is_policy_for_new_disputes(system, actors, t):
     assert t.dispute_window() == HOUR
 
 
+# ------------------------------------------------------------------------------------------- policy guards
+POLICY_CALLS = {
+    "setCoolingOff": lambda t, who: t.set_cooling_off([(0, 60)], sender=who),
+    "setApprovalThreshold": lambda t, who: t.set_approval_threshold(1, sender=who),
+    "setDisputeWindow": lambda t, who: t.set_dispute_window(60, sender=who),
+    "recoverUnheld": lambda t, who: t.recover_unheld(who, sender=who),
+    "grantRole": lambda t, who: t.grant_role("COMPLIANCE", who, sender=who),
+}
+
+
+def policy(t):
+    return (t.cooling_off_bands(), t.approval_threshold(), t.dispute_window(), t.has_role("COMPLIANCE", t.chain.accounts[10]))
+
+
+@pytest.mark.parametrize("fn", list(POLICY_CALLS))
+@pytest.mark.parametrize("caller", ["stranger", "admin", "alice", "issuer"])
+def test_policy_is_compliance_only(system, actors, t, fn, caller):
+    who = getattr(actors, caller)
+    if fn == "grantRole":  # role administration is the admin's, not compliance's
+        if caller == "admin":
+            return
+        needed = b"\x00" * 32
+    else:
+        needed = COMPLIANCE_ROLE
+    expect_refusal(lambda: policy(t), lambda: POLICY_CALLS[fn](t, who), "AccessControlUnauthorizedAccount",
+                   account=who.address, neededRole=needed)
+
+
 # ------------------------------------------------------------------------------------------- escrow bookkeeping
 def test_money_paid_to_the_escrow_directly_can_be_recovered_but_never_escrowed_money(system, actors, t):
     cur = system.currency
