@@ -68,6 +68,8 @@ class DeployConfig:
     decimals: int = 2
     daily_limits: dict[int, Decimal | None] = field(default_factory=lambda: dict(DEFAULT_DAILY_LIMITS))
     transfers: TransferPolicy = field(default_factory=TransferPolicy)
+    # Seconds a unilateral channel close waits for the provider's last redemption (1 day; at most 30).
+    channel_challenge_period: int = 86_400
 
     def validate(self) -> None:
         if self.daily_limits.get(ESCROW_TIER) is not None:
