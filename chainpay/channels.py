@@ -196,10 +196,13 @@ class Channels(ContractClient):
             key = self._keys[channel_id] = ChannelKey(e["consumer"], e["provider"], e["contentId"], e["unitPrice"], e["salt"])
         return key
 
-    def closing_since(self, from_block: int) -> list[tuple[bytes, int]]:
-        """(channel id, challenge end) of every unilateral close started at or after `from_block`."""
-        topic = self.artifact.event_topic("ChannelClosing")
-        return [(e["channelId"], e["closesAt"]) for e in self.chain.logs(self.address, [topic], from_block=from_block)]
+    def closing_since(self, from_block: int, to_block: int | str = "latest") -> list[tuple[bytes, int]]:
+        """(channel id, challenge end) of every unilateral close started in the block range."""
+        return [(e["channelId"], e["closesAt"]) for e in self._events("ChannelClosing", from_block, to_block)]
+
+    def closed_since(self, from_block: int, to_block: int | str = "latest") -> list[tuple[bytes, int]]:
+        """(channel id, final redeemed amount) of every channel closed in the block range."""
+        return [(e["channelId"], e["redeemed"]) for e in self._events("ChannelClosed", from_block, to_block)]
 
     def earnings(self, content_id: int) -> Decimal:
         return self.currency.from_units(self._read("earnings", content_id))
@@ -212,6 +215,9 @@ class Channels(ContractClient):
         return self._read("digest", typehash, key.id, amount)
 
     # ------------------------------------------------------------- internals
+    def _events(self, name: str, from_block: int, to_block: int | str):
+        return self.chain.logs(self.address, [self.artifact.event_topic(name)], from_block=from_block, to_block=to_block)
+
     def _signer(self, who: AccountLike) -> Signer:
         account = self.chain.account(who)
         if account.key is None:

@@ -210,13 +210,18 @@ class ContentProvider:
             return receipts
 
     def watch(self) -> list[bytes]:
-        """Find unilateral closes of this provider's channels since the last look and redeem those
-        channels at once (the challenge period is the provider's last chance). Returns their ids."""
+        """Look at the chain since the last look: record channels closed by their consumers, and
+        redeem at once the channels whose consumers started a unilateral close (the challenge
+        period is the provider's last chance). Returns the ids of those closing channels."""
         start = int(self.store.get_meta("scanned_block", str(self.channels.deployed_at_block)))
         head = self.channels.chain.block_number
-        closing = []
-        for channel_id, closes_at in self.channels.closing_since(start):
+        for channel_id, redeemed in self.channels.closed_since(start, head):
             if self.store.get(channel_id) is not None:
+                self.store.mark_closed(channel_id, redeemed)
+        closing = []
+        for channel_id, closes_at in self.channels.closing_since(start, head):
+            found = self.store.get(channel_id)
+            if found is not None and not found.closed:
                 self.store.mark_closing(channel_id, closes_at)
                 closing.append(channel_id)
         if closing:

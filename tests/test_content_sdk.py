@@ -176,4 +176,6 @@ def test_cooperative_closes_from_either_side(shop, parties):
     assert (info.state, info.redeemed) == (ChannelState.CLOSED, 30)
     info = alice.cooperative_close(k2, provider.consent_to_close(k2.id))
     assert (info.state, info.redeemed) == (ChannelState.CLOSED, 50)
-    assert ch.refundable(a.alice) == Decimal("1.20") and provider.unredeemed() == 0
+    assert ch.refundable(a.alice) == Decimal("1.20")
+    assert provider.unredeemed() == Decimal("0.50")  # the provider has not looked at the chain yet
+    assert provider.watch() == [] and provider.unredeemed() == 0 and stored(provider) == []
