@@ -112,9 +112,37 @@ def bench(json_out: Optional[Path], transfers: int):
                   f"{cur['first_outflow_transfer_gas'] / cur['oz_erc20_first_transfer_gas']:.3f}x")
     table.add_row("transfers per second (eth-tester)", f"{cur['sdk_tx_per_s']:,}", f"{cur['naive_web3_tx_per_s']:,} (web3 transact())", f"{cur['tx_per_s_ratio']:.2f}x")
     console.print(table)
+    _print_content_bench(results)
     if json_out:
         json_out.write_text(json.dumps(results, indent=2) + "\n")
         console.print(f"results written to {json_out}")
+
+
+def _print_content_bench(results: dict) -> None:
+    """Tables of the pay-per-use sections: voucher signatures and gas per use."""
+    v = results["vouchers"]
+    table = Table(title="chainpay bench: vouchers (EIP-712, per second)")
+    for col in ("measure", "chainpay (keccak + coincurve)", "eth-account sign_typed_data", "ratio"):
+        table.add_column(col, justify="right" if col != "measure" else "left")
+    table.add_row("sign", f"{v['sign_per_s']:,}", f"{v['eth_account_sign_per_s']:,}", f"{v['sign_ratio']}x")
+    table.add_row("verify (recover + compare)", f"{v['verify_per_s']:,}", f"{v['eth_account_verify_per_s']:,}",
+                  f"{v['verify_ratio']}x")
+    console.print(table)
+    g = results["content_gas_per_use"]
+    table = Table(title="chainpay bench: content gas per use")
+    table.add_column("way of paying")
+    table.add_column("gas per use", justify="right")
+    table.add_column("vs buy", justify="right")
+    table.add_row("buy (on chain, 3 payees)", f"{g['buy']:,}", "1x")
+    for n in (10, 100, 1000):
+        table.add_row(f"channel, {n:,} uses (open + close with last voucher) / {n:,}", f"{g[f'channel_{n}']:,}",
+                      f"{g['buy'] / g[f'channel_{n}']:,.1f}x cheaper")
+    table.add_row("channel, 1,000 uses, separate redeem tx", f"{g['channel_1000_separate_redeem']:,}", "")
+    table.add_row("channel, 1,000 uses, + its own withdraw and distribute", f"{g['channel_1000_all_in']:,}", "")
+    console.print(table)
+    console.print(f"per transaction: open {g['open_gas']:,}, close with voucher {g['close_with_voucher_gas']:,}, "
+                  f"redeem {g['redeem_gas']:,}, withdraw {g['withdraw_gas']:,} (one per consumer, any number of "
+                  f"channels), distribute {g['distribute_gas']:,} (one per listing, any number of channels)")
 
 
 def _one_line(exc: BaseException) -> str:

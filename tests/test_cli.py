@@ -93,3 +93,10 @@ def test_bench_json_has_the_documented_shape(tmp_path):
     assert cur["gas_ratio"] == pytest.approx(cur["transfer_gas"] / cur["oz_erc20_transfer_gas"], abs=1e-4)
     assert cur["gas_ratio"] <= 1.5
     assert "transfers per second" in result.stdout
+    # pay-per-use sections (issue 4): shape and the deterministic gas targets
+    results = json.loads(out.read_text())
+    assert set(results["vouchers"]) >= {"sign_per_s", "verify_per_s", "eth_account_sign_per_s", "eth_account_verify_per_s"}
+    content = results["content_gas_per_use"]
+    assert set(content) >= {"buy", "channel_10", "channel_100", "channel_1000"}
+    assert content["channel_1000"] <= 200 and content["buy"] / content["channel_1000"] >= 100
+    assert "content gas per use" in result.stdout and "vouchers" in result.stdout
