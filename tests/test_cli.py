@@ -41,7 +41,7 @@ def test_demo_tells_the_story_and_ends_with_a_balance_table():
 def test_compile_check_passes_on_the_committed_artifacts():
     result = run_cli("compile", "--check")
     assert result.returncode == 0, result.stderr
-    assert "artifacts up to date (4 contracts)" in result.stdout
+    assert "artifacts up to date (6 contracts)" in result.stdout
 
 
 def test_deploy_writes_a_manifest(tmp_path):
@@ -49,7 +49,8 @@ def test_deploy_writes_a_manifest(tmp_path):
     result = run_cli("deploy", "--out", str(out))
     assert result.returncode == 0, result.stderr
     manifest = json.loads(out.read_text())
-    assert set(manifest["contracts"]) == {"IdentityRegistry", "DigitalCurrency", "RevocableTransfers"}
+    assert set(manifest["contracts"]) == {"IdentityRegistry", "DigitalCurrency", "RevocableTransfers",
+                                          "ContentCatalogue", "PaymentChannels"}
     assert manifest["rpc"] is None and manifest["roles"]["ISSUER"]
     assert "in-process chain ends with this command" in result.stdout
 

@@ -143,6 +143,10 @@ def test_unavailable_unknown_and_zero_unit_purchases_are_refused(shop):
     expect_refusal(bal, lambda: cat.buy(shop.song.id, 1, sender=alice), "ContentUnavailable", contentId=shop.song.id)
     expect_refusal(bal, lambda: cat._write("buy", 99, 1, sender=alice), "UnknownContent", contentId=99)
     expect_refusal(bal, lambda: cat._write("buy", shop.page.id, 0, sender=alice), "ZeroUnits")
+    expect_refusal(bal, lambda: cat._write("buy", shop.page.id, 2**96, sender=alice), "TooManyUnits", units=2**96,
+                   max=2**96 - 1)
+    expect_refusal(bal, lambda: cat._write("buyWithPermit", shop.page.id, 2**255, 0, 27, bytes(32), bytes(32),
+                                           sender=alice), "TooManyUnits", units=2**255, max=2**96 - 1)
     expect_refusal(bal, lambda: cat.set_available(shop.page.id, False, sender=alice), "NotProvider",
                    contentId=shop.page.id, caller=alice.address)
     cat.set_available(shop.song.id, True, sender=shop.provider)

@@ -327,3 +327,13 @@ def test_price_change_leaves_open_channels_at_their_snapshot(shop, opened):
     assert ch.key_of(opened.id).unit_price == 10
     newer, _ = ch.open(shop.page.id, Decimal(5), sender=shop.actors.alice)
     assert newer.unit_price == 25
+
+
+def test_manifest_round_trip_keeps_the_content_contracts(shop, opened):
+    from chainpay.system import load
+
+    system = shop.system
+    loaded = load(system.manifest(), chain=system.chain)
+    assert (loaded.catalogue.address, loaded.channels.address) == (system.catalogue.address, system.channels.address)
+    assert loaded.channels.key_of(opened.id) == opened and loaded.channels.challenge_period == 86_400
+    assert loaded.catalogue.get(shop.page.id) == shop.page

@@ -27,6 +27,8 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
     uint256 public constant MAX_PAYEES = 5;
     /// @notice Basis points of a whole.
     uint256 public constant TOTAL_BPS = 10_000;
+    /// @notice Most units one purchase may buy.
+    uint256 public constant MAX_UNITS = type(uint96).max;
 
     /// @dev One slot: what buy() and a channel opening read.
     struct Listing {
@@ -75,6 +77,8 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
     error DuplicatePayee(address payee);
     error SharesDoNotSum(uint256 total);
     error ZeroUnits();
+    /// @notice At most MAX_UNITS units per purchase (so units * price never overflows).
+    error TooManyUnits(uint256 units, uint256 max);
     error ZeroAddress();
 
     /// @param token_ the digital currency purchases are paid in
@@ -150,6 +154,7 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
         nonReentrant
         returns (uint256 total)
     {
+        _checkUnits(units);
         (, uint256 unitPrice,) = terms(contentId);
         try token.permit(msg.sender, address(this), unitPrice * units, deadline, v, r, s) {} catch {}
         return _buy(contentId, units);
@@ -224,7 +229,7 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
     // ------------------------------------------------------------------ internals
 
     function _buy(uint256 contentId, uint256 units) private returns (uint256 total) {
-        if (units == 0) revert ZeroUnits();
+        _checkUnits(units);
         (, uint256 unitPrice, bool available) = terms(contentId);
         if (!available) revert ContentUnavailable(contentId);
         total = unitPrice * units;
@@ -243,6 +248,11 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
     function _own(uint256 contentId) private view returns (Listing storage l) {
         l = _listing(contentId);
         if (l.provider != msg.sender) revert NotProvider(contentId, msg.sender);
+    }
+
+    function _checkUnits(uint256 units) private pure {
+        if (units == 0) revert ZeroUnits();
+        if (units > MAX_UNITS) revert TooManyUnits(units, MAX_UNITS);
     }
 
     function _checkPrice(uint256 unitPrice) private pure {
