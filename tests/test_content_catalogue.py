@@ -159,3 +159,13 @@ def test_a_frozen_payee_blocks_purchases_with_the_registry_error(shop):
     system.registry.freeze_address(shop.service)
     expect_refusal(lambda: shop.balances(alice, *shop.payees), lambda: system.catalogue.buy(shop.song.id, 1, sender=alice),
                    "AddressFrozen", account=shop.service.address)
+
+
+def test_a_frozen_provider_cannot_change_its_listings(shop):
+    system = shop.system
+    system.registry.freeze_address(shop.provider)
+    cat = system.catalogue
+    expect_refusal(lambda: cat.get(shop.song.id), lambda: cat.set_price(shop.song.id, 1, sender=shop.provider),
+                   "AddressFrozen", account=shop.provider.address)
+    expect_refusal(lambda: cat.get(shop.song.id), lambda: cat.set_available(shop.song.id, False, sender=shop.provider),
+                   "AddressFrozen", account=shop.provider.address)

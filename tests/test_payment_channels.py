@@ -337,3 +337,17 @@ def test_manifest_round_trip_keeps_the_content_contracts(shop, opened):
     assert (loaded.catalogue.address, loaded.channels.address) == (system.catalogue.address, system.channels.address)
     assert loaded.channels.key_of(opened.id) == opened and loaded.channels.challenge_period == 86_400
     assert loaded.catalogue.get(shop.page.id) == shop.page
+
+
+def test_challenge_period_comes_from_the_deploy_config(tmp_path):
+    import chainpay
+    from chainpay.config import DeployConfig
+
+    path = tmp_path / "deploy.toml"
+    path.write_text("channel_challenge_period = 7200\n")
+    system = chainpay.deploy(chainpay.connect(accounts=4), DeployConfig.load(path))
+    assert system.channels.challenge_period == 7200
+    for bad in (0, 30 * 86_400 + 1, "1 day", True):
+        path.write_text(f"channel_challenge_period = {bad!r}\n".replace("True", "true").replace("'", '"'))
+        with pytest.raises(errors.ChainpayError, match="channel_challenge_period"):
+            DeployConfig.load(path)

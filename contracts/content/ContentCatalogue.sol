@@ -245,9 +245,11 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
         if (l.provider == address(0)) revert UnknownContent(contentId);
     }
 
+    /// @dev The caller's own listing; a frozen or deregistered provider cannot change it.
     function _own(uint256 contentId) private view returns (Listing storage l) {
         l = _listing(contentId);
         if (l.provider != msg.sender) revert NotProvider(contentId, msg.sender);
+        registry.requireActive(msg.sender);
     }
 
     function _checkUnits(uint256 units) private pure {
