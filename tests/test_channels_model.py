@@ -208,7 +208,7 @@ def _run(deployment, examples: int, steps: int):
 
 
 def test_channel_model_agrees_with_the_chain_short(deployment):
-    _run(deployment, examples=8, steps=30)
+    _run(deployment, examples=6, steps=30)
 
 
 @pytest.mark.slow

@@ -189,6 +189,9 @@ def test_provider_closes_cooperatively_and_old_vouchers_never_replay(shop, opene
     last = ch.sign_voucher(opened, 230, signer=a.alice)
     expect_refusal(lambda: state(shop, opened), lambda: ch.close(opened, last, sender=a.bob), "NotChannelProvider",
                    channelId=opened.id, caller=a.bob.address)
+    expect_refusal(lambda: state(shop, opened),
+                   lambda: ch.close(opened, ch.sign_voucher(opened, 501, signer=a.alice), sender=shop.provider),
+                   "VoucherOverDeposit", channelId=opened.id, amount=501, deposit=500)
     info = ch.close(opened, last, sender=shop.provider)
     assert (info.state, info.redeemed) == (ChannelState.CLOSED, 230)
     assert info.receipt.event("ChannelClosed").args == {"channelId": opened.id, "redeemed": 230, "refunded": 270}
