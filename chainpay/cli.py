@@ -1,4 +1,4 @@
-"""`chainpay ...`: compile, deploy, demo, bench. Errors print one plain line and exit non-zero."""
+"""`chainpay ...`: compile, deploy, demo, bench, serve-content. Errors print one plain line and exit non-zero."""
 
 from __future__ import annotations
 
@@ -119,8 +119,9 @@ def bench(json_out: Optional[Path], transfers: int):
 
 
 def _parse_offer(value: str):
-    from .paywall import Offer
     import mimetypes
+
+    from .paywall import Offer
 
     content_id, sep, path = value.partition("=")
     if not sep or not content_id.strip().isdigit() or int(content_id) < 1:
