@@ -63,6 +63,7 @@ class ContentClient:
         self._spent: dict[bytes, int] = {}
         self._deposit: dict[bytes, int] = {}
         self._keys: dict[bytes, ChannelKey] = {}
+        self._closing: set[bytes] = set()  # channels this client started closing or closed: pay no more
 
     def open(self, content_id: int, deposit: Amount, *, salt: bytes | None = None) -> ChannelKey:
         key, info = self.channels.open(content_id, deposit, sender=self.account, salt=salt)
@@ -73,7 +74,7 @@ class ContentClient:
         """An open channel of this client to `content_id` (and `provider`) with money left, if any."""
         for key in self._keys.values():
             if key.content_id == content_id and (provider is None or key.provider == provider) \
-                    and self.remaining(key) >= key.unit_price:
+                    and key.id not in self._closing and self.remaining(key) >= key.unit_price:
                 return key
         return None
 
@@ -95,6 +96,8 @@ class ContentClient:
             raise errors.InvalidInput(f"units is a positive whole number, got {units!r}")
         if key.id not in self._keys:
             raise errors.InvalidInput("this client did not open that channel")
+        if key.id in self._closing:
+            raise errors.InvalidInput("this client is closing that channel: open a new one")
         total = self.spent(key) + units * key.unit_price
         if total > self._deposit[key.id]:
             raise errors.InvalidAmount(
@@ -106,14 +109,18 @@ class ContentClient:
 
     def start_close(self, key: ChannelKey) -> ChannelInfo:
         """Unilateral close: the remainder is refundable after the challenge period (then settle)."""
-        return self.channels.start_close(key, sender=self.account)
+        info = self.channels.start_close(key, sender=self.account)
+        self._closing.add(key.id)
+        return info
 
     def settle(self, key: ChannelKey) -> ChannelInfo:
         return self.channels.settle(key, sender=self.account)
 
     def cooperative_close(self, key: ChannelKey, consent: SignedVoucher) -> ChannelInfo:
         """Close at once with the provider's signed consent (ContentProvider.consent_to_close)."""
-        return self.channels.cooperative_close(key, consent, sender=self.account)
+        info = self.channels.cooperative_close(key, consent, sender=self.account)
+        self._closing.add(key.id)
+        return info
 
     def withdraw(self) -> Receipt:
         """Collect the remainders of this consumer's closed channels."""

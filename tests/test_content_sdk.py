@@ -155,6 +155,9 @@ def test_provider_redeems_as_soon_as_a_consumer_starts_closing(shop, parties):
     provider.accept(alice.pay(quiet))
     assert provider.watch() == []
     alice.start_close(key)
+    with pytest.raises(errors.InvalidInput):
+        alice.pay(key)  # the client pays no more on a channel it is closing
+    assert alice.channel_for(shop.page.id) is None and alice.channel_for(shop.song.id) == quiet
     assert provider.watch() == [key.id]  # redeemed at once, long before the challenge ends
     assert ch.get(key.id).redeemed == 40 and ch.get(quiet.id).redeemed == 0
     assert provider.watch() == []  # each close is seen once
