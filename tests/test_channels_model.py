@@ -12,7 +12,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -22,6 +21,7 @@ from chainpay.channels import ChannelState
 from chainpay.chain import TesterChain
 from chainpay.registry import identity_id
 from chainpay.testing import build_system
+from support import run_state_machine
 
 SPLIT = (7000, 2000, 1000)
 PRICE = 10  # base units per call
@@ -199,18 +199,10 @@ def deployment():
     return system, actors, payees[0], payees, listing.id
 
 
-def _run(deployment, examples: int, steps: int):
-    ChannelModel.deployment = deployment
-    runner = ChannelModel.TestCase
-    runner.settings = settings(max_examples=examples, stateful_step_count=steps, deadline=None,
-                               suppress_health_check=list(HealthCheck), derandomize=True)
-    runner().runTest()
-
-
 def test_channel_model_agrees_with_the_chain_short(deployment):
-    _run(deployment, examples=6, steps=30)
+    run_state_machine(ChannelModel, deployment, examples=6, steps=30)
 
 
 @pytest.mark.slow
 def test_channel_model_agrees_with_the_chain_long(deployment):
-    _run(deployment, examples=100, steps=50)
+    run_state_machine(ChannelModel, deployment, examples=100, steps=50)
