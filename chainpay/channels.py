@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from eth_utils import to_checksum_address
 
