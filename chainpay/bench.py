@@ -5,7 +5,8 @@ digital currency against a plain OpenZeppelin ERC-20 compiled with the same sett
 costlier first-time cases for context. Throughput: SDK transfers per second against web3.py's
 default ``contract.functions.transfer(...).transact()`` on the same in-process chain. Revocable
 transfers: the gas of each step (send, second approval, revoke, release, per item of a batch
-release) next to a plain currency transfer measured on the same chain.
+release) next to a plain currency transfer measured on the same chain. Pay-per-use content: voucher signatures per second against eth-account's EIP-712 signer,
+and gas per use of on-chain purchases against micropayment channels.
 """
 
 from __future__ import annotations
@@ -142,6 +143,111 @@ def bench_transfers(progress: Callable[[str], None] = lambda _: None, batch_size
     }
 
 
+def bench_vouchers(count: int = 3000, progress: Callable[[str], None] = lambda _: None) -> dict:
+    """Voucher signatures per second: chainpay's direct keccak + coincurve path against eth-account's
+    EIP-712 signer, on the same keys and messages. Verify = recover the signer and compare it with
+    the expected address (what the provider does for every request)."""
+    from eth_account import Account as EthAccount
+    from eth_account.messages import encode_typed_data
+
+    from .vouchers import Domain, Signer, signed_by
+
+    key = bytes(31) + b"\x2a"
+    domain = Domain(131277322940537, "0x" + "c0" * 20)
+    signer = Signer(key, domain)
+    channel_id = bytes(range(32))
+    progress("vouchers: chainpay")
+    sign_rate = _rate(count, lambda i: signer.sign(channel_id, i + 1))
+    vouchers = [signer.sign(channel_id, i + 1) for i in range(count)]
+    verify_rate = _rate(count, lambda i: signed_by(domain, vouchers[i], signer.address) or _fail("verify"))
+    progress("vouchers: eth-account")
+    slow = min(count, max(100, count // 10))  # eth-account is ~10x slower: fewer rounds, same messages
+    eth_sign_rate = _rate(slow, lambda i: EthAccount.sign_typed_data(key, *domain.typed_data(channel_id, i + 1)))
+
+    def eth_verify(i: int) -> None:
+        message = encode_typed_data(*domain.typed_data(channel_id, i + 1))
+        if EthAccount.recover_message(message, signature=vouchers[i].signature) != signer.address:
+            _fail("eth-account verify")
+
+    eth_verify_rate = _rate(slow, eth_verify)
+    return {
+        "sign_per_s": round(sign_rate),
+        "verify_per_s": round(verify_rate),
+        "eth_account_sign_per_s": round(eth_sign_rate),
+        "eth_account_verify_per_s": round(eth_verify_rate),
+        "sign_ratio": round(sign_rate / eth_sign_rate, 1),
+        "verify_ratio": round(verify_rate / eth_verify_rate, 1),
+    }
+
+
+def _fail(what: str) -> None:
+    raise AssertionError(f"benchmark self-check failed: {what}")
+
+
+def bench_content_gas(progress: Callable[[str], None] = lambda _: None) -> dict:
+    """Gas per use of pay-per-use content: `buy` pays each use on chain (three payee transfers);
+    channel_N = (open with permit + provider's cooperative close redeeming the last of N vouchers) / N,
+    the N uses themselves being off-chain vouchers (0 gas). Steady state: payees and the channel
+    contract already hold balances; the consumer deposits 10 % more than it uses, so the close credits
+    a refund to a refundable balance that was empty (the costlier case)."""
+    from .vouchers import Signer
+
+    chain = TesterChain(num_accounts=12)
+    system = deploy(chain)
+    reg, cur, cat, ch = system.registry, system.currency, system.catalogue, system.channels
+    officer, provider, platform, service, consumer, other = (chain.accounts[i] for i in (4, 5, 6, 7, 8, 9))
+    reg.add_institution(1, "Bench Pay", 3)
+    reg.add_kyc_officer(officer, 1)
+    for n, who in enumerate((provider, platform, service, consumer, other)):
+        reg.register_identity(identity_id(f"bench-content-{n}"), 3, who, sender=officer)
+    cur.mint(consumer, Decimal(40_000))
+    cur.mint(other, Decimal(100))
+    listing = cat.list(Decimal("0.10"), "call", [(provider, 7000), (platform, 2000), (service, 1000)], sender=provider)
+    signer = Signer(consumer.key, ch.domain)
+
+    progress("content gas: buy")
+    cat.buy(listing.id, 1, sender=consumer)  # first purchase: the payees' balance slots are created
+    buy = cat.buy(listing.id, 1, sender=consumer).gas_used
+    ch.open(listing.id, Decimal(1), sender=other)  # the channel contract holds deposits already
+    price = cur.to_units(listing.unit_price)
+
+    def cycle(uses: int, separate_redeem: bool = False) -> dict:
+        deposit = cur.from_units(uses * price * 11 // 10)
+        key, opened = ch.open(listing.id, deposit, sender=consumer)
+        last = None
+        for used in range(1, uses + 1):  # each use: one signed voucher, off chain
+            last = signer.sign(key.id, used * price)
+        gas = {"open": opened.receipt.gas_used}
+        if separate_redeem:
+            gas["redeem"] = ch.redeem(key, last, sender=provider).gas_used
+            gas["close"] = ch.close(key, None, sender=provider).receipt.gas_used
+        else:
+            gas["close"] = ch.close(key, last, sender=provider).receipt.gas_used
+        gas["withdraw"] = ch.withdraw(sender=consumer).gas_used
+        return gas
+
+    results: dict = {"buy": buy}
+    for uses in (10, 100, 1000):
+        progress(f"content gas: channel of {uses} uses")
+        gas = cycle(uses)
+        results[f"channel_{uses}"] = round((gas["open"] + gas["close"]) / uses, 1)
+        if uses == 1000:
+            results.update(open_gas=gas["open"], close_with_voucher_gas=gas["close"], withdraw_gas=gas["withdraw"])
+    split = cycle(1000, separate_redeem=True)
+    results["redeem_gas"] = split["redeem"]
+    results["channel_1000_separate_redeem"] = round((split["open"] + split["redeem"] + split["close"]) / 1000, 1)
+    results["distribute_gas"] = ch.distribute(listing.id, sender=other).gas_used
+    # Nothing amortised: this channel alone pays the consumer's withdraw and a whole distribution.
+    results["channel_1000_all_in"] = round(
+        (results["open_gas"] + results["close_with_voucher_gas"] + results["withdraw_gas"] + results["distribute_gas"])
+        / 1000, 1)
+    results["buy_over_channel_1000"] = round(buy / results["channel_1000"], 1)
+    return results
+
+
 def run(transfers: int = 200, progress: Callable[[str], None] = lambda _: None) -> dict:
     """Every benchmark section; later features add theirs here."""
-    return {"currency": bench_currency(transfers, progress), "transfers": bench_transfers(progress)}
+    return {"currency": bench_currency(transfers, progress),
+            "transfers": bench_transfers(progress),
+            "vouchers": bench_vouchers(progress=progress),
+            "content_gas_per_use": bench_content_gas(progress)}

@@ -1,4 +1,5 @@
-"""`chainpay ...`: compile, deploy, demo, bench, transfer. Errors print one plain line and exit non-zero."""
+"""`chainpay ...`: compile, deploy, demo, bench, transfer, serve-content. Errors print one plain line and exit
+non-zero."""
 
 from __future__ import annotations
 
@@ -113,6 +114,7 @@ def bench(json_out: Optional[Path], transfers: int):
     table.add_row("transfers per second (eth-tester)", f"{cur['sdk_tx_per_s']:,}", f"{cur['naive_web3_tx_per_s']:,} (web3 transact())", f"{cur['tx_per_s_ratio']:.2f}x")
     console.print(table)
     _transfers_table(results["transfers"])
+    _print_content_bench(results)
     if json_out:
         json_out.write_text(json.dumps(results, indent=2) + "\n")
         console.print(f"results written to {json_out}")
@@ -142,6 +144,85 @@ def _register_groups() -> None:
 
 
 _register_groups()
+
+
+def _parse_offer(value: str):
+    import mimetypes
+
+    from .paywall import Offer
+
+    content_id, sep, path = value.partition("=")
+    if not sep or not content_id.strip().isdigit() or int(content_id) < 1:
+        raise click.BadParameter(f"{value!r} is not CONTENT_ID=PATH")
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise click.BadParameter(f"{file} is not a readable file")
+    return Offer(int(content_id), file, mimetypes.guess_type(file.name)[0] or "application/octet-stream")
+
+
+@app.command("serve-content")
+@click.option("--manifest", "manifest", type=click.Path(path_type=Path), required=True,
+              help="Deployment manifest of a node deployment (chainpay deploy --rpc URL --out FILE).")
+@click.option("--port", type=click.IntRange(1, 65535), required=True, help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--provider", required=True, help="The provider's account: an address, or an index into the chain's accounts.")
+@click.option("--offer", "offers", multiple=True, required=True, metavar="CONTENT_ID=PATH",
+              help="Serve the file at PATH for listing CONTENT_ID (repeatable).")
+@click.option("--db", type=click.Path(path_type=Path), default=Path("chainpay-vouchers.sqlite"), show_default=True,
+              help="sqlite file that keeps the latest voucher of every channel.")
+@click.option("--redeem-every", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
+              help="Seconds between redemption rounds (also at startup and on shutdown).")
+def serve_content(manifest: Path, port: int, host: str, provider: str, offers: tuple[str, ...], db: Path,
+                  redeem_every: float):
+    """HTTP paywall: GET /content/ID answers 402 with the terms, or the content for a valid voucher."""
+    from .content import ContentProvider
+    from .paywall import create_app, run_server
+    from .system import load
+    from .voucher_store import VoucherStore
+
+    parsed = {o.content_id: o for o in (_parse_offer(v) for v in offers)}
+    system = load(manifest, private_keys=_keys_from_env())
+    if system.channels is None or system.catalogue is None:
+        raise errors.ManifestError(f"{manifest} has no ContentCatalogue / PaymentChannels (deployed before issue 4?)")
+    who = system.chain.account(int(provider) if provider.isdigit() else provider)
+    for content_id in parsed:
+        listing = system.catalogue.get(content_id)
+        if listing.provider != who.address:
+            raise errors.InvalidInput(f"listing {content_id} belongs to {listing.provider}, not to {who.address}")
+    store = VoucherStore(db)
+    app_ = create_app(ContentProvider(system.channels, who, store), system.catalogue, parsed, redeem_every=redeem_every)
+    console.print(f"paywall for {len(parsed)} listing(s) on http://{host}:{port}/content/ID (vouchers in {db})")
+    try:
+        run_server(app_, host, port)
+    finally:
+        store.close()
+
+
+def _print_content_bench(results: dict) -> None:
+    """Tables of the pay-per-use sections: voucher signatures and gas per use."""
+    v = results["vouchers"]
+    table = Table(title="chainpay bench: vouchers (EIP-712, per second)")
+    for col in ("measure", "chainpay (keccak + coincurve)", "eth-account sign_typed_data", "ratio"):
+        table.add_column(col, justify="right" if col != "measure" else "left")
+    table.add_row("sign", f"{v['sign_per_s']:,}", f"{v['eth_account_sign_per_s']:,}", f"{v['sign_ratio']}x")
+    table.add_row("verify (recover + compare)", f"{v['verify_per_s']:,}", f"{v['eth_account_verify_per_s']:,}",
+                  f"{v['verify_ratio']}x")
+    console.print(table)
+    g = results["content_gas_per_use"]
+    table = Table(title="chainpay bench: content gas per use")
+    table.add_column("way of paying")
+    table.add_column("gas per use", justify="right")
+    table.add_column("vs buy", justify="right")
+    table.add_row("buy (on chain, 3 payees)", f"{g['buy']:,}", "1x")
+    for n in (10, 100, 1000):
+        table.add_row(f"channel, {n:,} uses (open + close with last voucher) / {n:,}", f"{g[f'channel_{n}']:,}",
+                      f"{g['buy'] / g[f'channel_{n}']:,.1f}x cheaper")
+    table.add_row("channel, 1,000 uses, separate redeem tx", f"{g['channel_1000_separate_redeem']:,}", "")
+    table.add_row("channel, 1,000 uses, + its own withdraw and distribute", f"{g['channel_1000_all_in']:,}", "")
+    console.print(table)
+    console.print(f"per transaction: open {g['open_gas']:,}, close with voucher {g['close_with_voucher_gas']:,}, "
+                  f"redeem {g['redeem_gas']:,}, withdraw {g['withdraw_gas']:,} (one per consumer, any number of "
+                  f"channels), distribute {g['distribute_gas']:,} (one per listing, any number of channels)")
 
 
 def _one_line(exc: BaseException) -> str:

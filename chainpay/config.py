@@ -29,6 +29,7 @@ DEFAULT_DAILY_LIMITS: dict[int, Decimal | None] = {
 
 
 ESCROW_TIER = 5  # the tier chainpay's escrow contracts are registered at (must stay unlimited)
+MAX_CHALLENGE_PERIOD = 30 * 86_400  # PaymentChannels.MAX_CHALLENGE_PERIOD
 
 
 @dataclass
@@ -68,8 +69,14 @@ class DeployConfig:
     decimals: int = 2
     daily_limits: dict[int, Decimal | None] = field(default_factory=lambda: dict(DEFAULT_DAILY_LIMITS))
     transfers: TransferPolicy = field(default_factory=TransferPolicy)
+    # Seconds a unilateral channel close waits for the provider's last redemption (1 day; at most 30).
+    channel_challenge_period: int = 86_400
 
     def validate(self) -> None:
+        period = self.channel_challenge_period
+        if isinstance(period, bool) or not isinstance(period, int) or not 0 < period <= MAX_CHALLENGE_PERIOD:
+            raise ChainpayError(f"channel_challenge_period is a whole number of seconds in 1..{MAX_CHALLENGE_PERIOD} "
+                                f"(30 days), got {period!r}")
         if self.daily_limits.get(ESCROW_TIER) is not None:
             raise ChainpayError(f"tier {ESCROW_TIER} must stay unlimited: chainpay's escrow contracts are registered at "
                                 "it and pay out on behalf of every sender")

@@ -1,4 +1,5 @@
-"""Deploy the registry, the currency and the revocable-transfer escrow with roles assigned, and
+"""Deploy the registry, the currency, the revocable-transfer escrow and the pay-per-use content
+contracts (catalogue, micropayment channels) with roles assigned, and
 read/write the deployment manifest.
 
 Escrow contracts hold money for others, so the currency must let them hold and pay out: each is
@@ -18,7 +19,10 @@ from pathlib import Path
 
 from . import errors
 from .chain import Account, AccountLike, Chain, connect
+from .catalogue import Catalogue
+from .channels import Channels
 from .config import ESCROW_TIER, DeployConfig
+from .content import deploy_content
 from .currency import Currency
 from .registry import Registry
 from .transfers import Transfers
@@ -40,9 +44,12 @@ class System:
     roles: dict[str, list[str]]
     deployed_at_block: int
     receipts: dict[str, object] = field(default_factory=dict, repr=False)
+    # Pay-per-use content (issue 4); None when loaded from a manifest written before they existed.
+    catalogue: Catalogue | None = None
+    channels: Channels | None = None
 
     def manifest(self) -> dict:
-        return {
+        manifest = {
             "chain_id": self.chain.chain_id,
             "rpc": self.chain.rpc_url,
             "deployed_at_block": self.deployed_at_block,
@@ -53,6 +60,10 @@ class System:
             },
             "roles": self.roles,
         }
+        if self.catalogue is not None and self.channels is not None:
+            manifest["contracts"]["ContentCatalogue"] = {"address": self.catalogue.address, "artifact": "ContentCatalogue"}
+            manifest["contracts"]["PaymentChannels"] = {"address": self.channels.address, "artifact": "PaymentChannels"}
+        return manifest
 
     def save(self, path: str | Path) -> Path:
         path = Path(path)
@@ -125,8 +136,12 @@ def deploy(
     registry.register_contract(escrow.contract_address, "RevocableTransfers", institution=CONTRACTS_INSTITUTION)
     currency.grant_role("ESCROW", escrow.contract_address)
     transfers = Transfers(chain, escrow.contract_address, currency, holders, deployed_at_block=start_block)
+    catalogue, channels, content_receipts = deploy_content(
+        chain, registry, currency, admin_a, challenge_period=config.channel_challenge_period,
+        institution=CONTRACTS_INSTITUTION, role_holders=holders, deployed_at_block=start_block)
     return System(chain, registry, currency, transfers, roles, start_block,
-                  {"IdentityRegistry": reg, "DigitalCurrency": cur, "RevocableTransfers": escrow})
+                  {"IdentityRegistry": reg, "DigitalCurrency": cur, "RevocableTransfers": escrow, **content_receipts},
+                  catalogue=catalogue, channels=channels)
 
 
 def load(manifest: str | Path | dict, chain: Chain | None = None, *, private_keys=()) -> System:
@@ -156,4 +171,13 @@ def load(manifest: str | Path | dict, chain: Chain | None = None, *, private_key
     start_block = int(manifest.get("deployed_at_block", 0))
     currency = Currency(chain, currency_addr, holders)
     transfers = Transfers(chain, transfers_addr, currency, holders, deployed_at_block=start_block)
-    return System(chain, Registry(chain, registry_addr, holders), currency, transfers, roles, start_block)
+    catalogue = channels = None
+    if "ContentCatalogue" in contracts and "PaymentChannels" in contracts:
+        try:
+            catalogue = Catalogue(chain, contracts["ContentCatalogue"]["address"], currency, holders)
+            channels = Channels(chain, contracts["PaymentChannels"]["address"], currency, holders,
+                                deployed_at_block=start_block)
+        except (KeyError, TypeError) as exc:
+            raise errors.ManifestError(f"manifest lacks {exc}") from None
+    return System(chain, Registry(chain, registry_addr, holders), currency, transfers, roles, start_block,
+                  catalogue=catalogue, channels=channels)

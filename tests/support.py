@@ -17,3 +17,14 @@ def expect_refusal(observe: Callable[[], object], action: Callable[[], object], 
     assert info.value.arguments == args
     assert observe() == before
     return info.value
+
+
+def run_state_machine(machine, deployment, examples: int, steps: int) -> None:
+    """Run a Hypothesis RuleBasedStateMachine (with a `deployment` class attribute) deterministically."""
+    from hypothesis import HealthCheck, settings
+
+    machine.deployment = deployment
+    runner = machine.TestCase
+    runner.settings = settings(max_examples=examples, stateful_step_count=steps, deadline=None,
+                               suppress_health_check=list(HealthCheck), derandomize=True)
+    runner().runTest()

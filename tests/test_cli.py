@@ -46,7 +46,7 @@ def test_demo_tells_the_story_and_ends_with_a_balance_table():
 def test_compile_check_passes_on_the_committed_artifacts():
     result = run_cli("compile", "--check")
     assert result.returncode == 0, result.stderr
-    assert "artifacts up to date (4 contracts)" in result.stdout
+    assert "artifacts up to date (6 contracts)" in result.stdout
 
 
 def test_deploy_writes_a_manifest(tmp_path):
@@ -54,7 +54,8 @@ def test_deploy_writes_a_manifest(tmp_path):
     result = run_cli("deploy", "--out", str(out))
     assert result.returncode == 0, result.stderr
     manifest = json.loads(out.read_text())
-    assert set(manifest["contracts"]) == {"IdentityRegistry", "DigitalCurrency", "RevocableTransfers"}
+    assert set(manifest["contracts"]) == {"IdentityRegistry", "DigitalCurrency", "RevocableTransfers",
+                                          "ContentCatalogue", "PaymentChannels"}
     assert manifest["rpc"] is None and manifest["roles"]["ISSUER"]
     assert "in-process chain ends with this command" in result.stdout
 
@@ -109,3 +110,10 @@ def test_bench_json_has_the_documented_shape(tmp_path):
     assert tr["send_gas"] > tr["currency_transfer_gas"]
     assert tr["release_many_50_per_item_gas"] < tr["release_many_10_per_item_gas"] < tr["release_gas"]
     assert "revocable transfers" in result.stdout and "releaseMany, per item of 50" in result.stdout
+    # pay-per-use sections (issue 4): shape and the deterministic gas targets
+    results = json.loads(out.read_text())
+    assert set(results["vouchers"]) >= {"sign_per_s", "verify_per_s", "eth_account_sign_per_s", "eth_account_verify_per_s"}
+    content = results["content_gas_per_use"]
+    assert set(content) >= {"buy", "channel_10", "channel_100", "channel_1000"}
+    assert content["channel_1000"] <= 200 and content["buy"] / content["channel_1000"] >= 100
+    assert "content gas per use" in result.stdout and "vouchers" in result.stdout

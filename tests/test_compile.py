@@ -19,7 +19,8 @@ def fresh_artifacts():
 
 
 def test_committed_artifacts_equal_a_fresh_build(fresh_artifacts):
-    assert set(fresh_artifacts) == {"BaselineERC20", "DigitalCurrency", "IdentityRegistry", "RevocableTransfers"}
+    assert set(fresh_artifacts) == {"BaselineERC20", "DigitalCurrency", "IdentityRegistry", "RevocableTransfers",
+                                    "ContentCatalogue", "PaymentChannels"}
     assert compiler.diff_artifacts(fresh_artifacts) == []
 
 
