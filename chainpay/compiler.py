@@ -175,8 +175,8 @@ def build(project: Project | None = None) -> dict[str, dict]:
         if not unit.startswith("contracts/"):
             continue  # libraries are inlined into ours, not shipped
         for name, out in contracts.items():
-            if not out["evm"]["bytecode"]["object"]:
-                continue  # interfaces and abstract contracts have no deployable code
+            if not out["evm"]["bytecode"]["object"] or not out["abi"]:
+                continue  # interfaces and abstract contracts have no code; internal-only libraries no ABI
             if name in artifacts:
                 raise CompilerError(f"two contracts named {name}: names must be unique across contracts/")
             artifacts[name] = {

@@ -5,6 +5,7 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {DigitalCurrency} from "../token/DigitalCurrency.sol";
+import {PermitOrAllowance} from "../token/PermitOrAllowance.sol";
 import {IContentCatalogue} from "../content/IContentCatalogue.sol";
 
 /// @title Micropayment channels for pay-per-use content
@@ -140,7 +141,8 @@ contract PaymentChannels is EIP712, ReentrancyGuardTransient {
     }
 
     /// @notice open() with an EIP-2612 permit for the deposit in the same transaction. A permit that
-    ///         fails (e.g. already submitted) is ignored; the allowance must then be in place.
+    ///         fails (e.g. already submitted) is ignored when the allowance is in place; otherwise
+    ///         its own error is the answer (see PermitOrAllowance).
     function openWithPermit(
         uint256 contentId,
         uint256 deposit,
@@ -150,7 +152,7 @@ contract PaymentChannels is EIP712, ReentrancyGuardTransient {
         bytes32 r,
         bytes32 s
     ) external nonReentrant returns (bytes32 id) {
-        try token.permit(msg.sender, address(this), deposit, deadline, v, r, s) {} catch {}
+        PermitOrAllowance.permitOrAllowance(token, msg.sender, address(this), deposit, deadline, v, r, s);
         return _open(contentId, deposit, salt);
     }
 
@@ -164,7 +166,7 @@ contract PaymentChannels is EIP712, ReentrancyGuardTransient {
         external
         nonReentrant
     {
-        try token.permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        PermitOrAllowance.permitOrAllowance(token, msg.sender, address(this), amount, deadline, v, r, s);
         _topUp(key, amount);
     }
 

@@ -3,6 +3,7 @@ pragma solidity 0.8.37;
 
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {DigitalCurrency} from "../token/DigitalCurrency.sol";
+import {PermitOrAllowance} from "../token/PermitOrAllowance.sol";
 import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
 import {IContentCatalogue} from "./IContentCatalogue.sol";
 
@@ -148,7 +149,8 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
     }
 
     /// @notice buy() with an EIP-2612 permit for this contract in the same transaction. A permit
-    ///         that fails (e.g. already submitted) is ignored; the allowance must then be in place.
+    ///         that fails (e.g. already submitted) is ignored when the allowance is in place;
+    ///         otherwise its own error is the answer (see PermitOrAllowance).
     function buyWithPermit(uint256 contentId, uint256 units, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
         nonReentrant
@@ -156,7 +158,7 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
     {
         _checkUnits(units);
         (, uint256 unitPrice,) = terms(contentId);
-        try token.permit(msg.sender, address(this), unitPrice * units, deadline, v, r, s) {} catch {}
+        PermitOrAllowance.permitOrAllowance(token, msg.sender, address(this), unitPrice * units, deadline, v, r, s);
         return _buy(contentId, units);
     }
 

@@ -4,6 +4,7 @@ pragma solidity 0.8.37;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {DigitalCurrency} from "../token/DigitalCurrency.sol";
+import {PermitOrAllowance} from "../token/PermitOrAllowance.sol";
 import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
 
 /// @title Time-locked revocable transfers
@@ -158,7 +159,8 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
 
     /// @notice send() with an EIP-2612 permit for this contract, in one transaction. A permit that
     ///         fails (for example because someone submitted it first) is ignored when the allowance
-    ///         is already in place; otherwise its error (expired, frozen, paused, ...) is the answer.
+    ///         is already in place; otherwise its error (expired, frozen, paused, ...) is the answer
+    ///         (see PermitOrAllowance).
     function sendWithPermit(
         address to,
         uint256 amount,
@@ -168,14 +170,7 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
         bytes32 r,
         bytes32 s
     ) external nonReentrant returns (uint256 id) {
-        try token.permit(msg.sender, address(this), amount, deadline, v, r, s) {}
-        catch (bytes memory reason) {
-            if (token.allowance(msg.sender, address(this)) < amount) {
-                assembly ("memory-safe") {
-                    revert(add(reason, 0x20), mload(reason))
-                }
-            }
-        }
+        PermitOrAllowance.permitOrAllowance(token, msg.sender, address(this), amount, deadline, v, r, s);
         return _send(to, amount, memo);
     }
 
