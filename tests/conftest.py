@@ -19,6 +19,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_for_port(port: int, proc: subprocess.Popen, what: str, timeout: float = 60) -> None:
+    """Wait until `proc` listens on 127.0.0.1:`port`; fail with its stderr if it dies or never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail(f"{what} did not start: {proc.stderr.read().decode()[-1000:]}")
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
 def anvil_url():
     if not ANVIL.is_file():
@@ -26,19 +40,7 @@ def anvil_url():
     port = _free_port()
     proc = subprocess.Popen([str(ANVIL), "--host", "127.0.0.1", "--port", str(port), "--accounts", "12",
                              "--chain-id", "31337", "--silent"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail(f"anvil did not start: {proc.stderr.read().decode()[:500]}")
-            time.sleep(0.1)
-    yield url
+    wait_for_port(port, proc, "anvil", timeout=30)
+    yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=10)
-
-

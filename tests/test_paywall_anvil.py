@@ -5,7 +5,6 @@ stored vouchers, and a graceful stop (SIGTERM) that redeems the rest."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,22 +17,9 @@ from eth_utils import keccak
 import chainpay
 from chainpay.content import ContentClient
 from chainpay.paywall import PaywallClient
-from conftest import ROOT, _free_port
+from conftest import ROOT, _free_port, wait_for_port
 
 pytestmark = pytest.mark.anvil
-
-
-def _wait_for_port(port: int, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(f"serve-content did not start: {proc.stderr.read().decode()[-1000:]}")
-            time.sleep(0.1)
 
 
 def test_serve_content_survives_a_crash_and_redeems_after_restart(anvil_url, tmp_path):
@@ -62,7 +48,7 @@ def test_serve_content_survives_a_crash_and_redeems_after_restart(anvil_url, tmp
 
     def start() -> subprocess.Popen:
         proc = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _wait_for_port(port, proc)
+        wait_for_port(port, proc, "serve-content")
         return proc
 
     url = f"http://127.0.0.1:{port}/content/{listing.id}"
