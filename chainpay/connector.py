@@ -157,11 +157,11 @@ class Connector:
         if not self.online:
             return
         now = self.clock()
-        for deal in self.deals.values():
-            if deal.state is DealState.QUOTED and now >= deal.quote.expires_at:
-                deal.state, deal.reason = DealState.EXPIRED, "no lock on A before the quote expired"
         for event in self._new_events(self.source, "A", "Locked"):
             self._on_outbound_lock(event, now)
+        for deal in self.deals.values():
+            if deal.state is DealState.QUOTED and deal.outbound is None and now >= deal.quote.expires_at:
+                deal.state, deal.reason = DealState.EXPIRED, "no lock on A before the quote expired"
         for deal in self.deals.values():  # retry inbound locks a halted chain B refused earlier
             if deal.state is DealState.QUOTED and deal.outbound is not None:
                 self._lock_inbound(deal, now)
@@ -184,7 +184,8 @@ class Connector:
 
     def _on_outbound_lock(self, event, now: int) -> None:
         deal = self.deals.get(event["hashlock"])
-        if deal is None or deal.state is not DealState.QUOTED or event["recipient"] != self.account_a.address:
+        if (deal is None or deal.state is not DealState.QUOTED or deal.outbound is not None
+                or event["recipient"] != self.account_a.address):
             return  # not ours, or a repeat: the sender refunds it after its timelock
         deal.outbound = self.source.get(event["id"])
         self._lock_inbound(deal, now)
