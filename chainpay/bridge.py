@@ -144,10 +144,11 @@ class Bridge(ContractClient):
             self._registry = Registry(self.chain, self._read("registry"))
         return self._registry.identity_of(who)
 
-    def locks_for(self, hashlock: bytes) -> list[LockRecord]:
-        """Every lock made under `hashlock` on this chain, oldest first."""
+    def locks_for(self, hashlock: bytes, *, from_block: int | None = None) -> list[LockRecord]:
+        """Every lock made under `hashlock` on this chain (since `from_block`), oldest first."""
         topic = self.artifact.event_topic("Locked")
-        found = self.chain.logs(self.address, [topic, None, _bytes32(hashlock, "hashlock")], from_block=self.deployed_at_block)
+        start = self.deployed_at_block if from_block is None else from_block
+        found = self.chain.logs(self.address, [topic, None, _bytes32(hashlock, "hashlock")], from_block=start)
         return [self.get(e["id"]) for e in found]
 
     def total_locked(self) -> Decimal:

@@ -203,7 +203,7 @@ class Connector:
             deal.inbound = self.dest.lock(q.destination, q.amount, q.hashlock, now + self.policy.inbound_lock_duration,
                                           q.identity, sender=self.account_b, use_permit=False)
         except errors.ChainConnectionError as exc:  # chain B is down: try again on the next poll
-            log.warning("inbound lock deferred: %s", exc)
+            log.info("inbound lock deferred: %s", exc)
             return
         except errors.ContractRevert as exc:
             return self._refuse(deal, f"chain B refused the inbound lock: {exc}")
@@ -219,7 +219,7 @@ class Connector:
 
     def _refuse(self, deal: Deal, reason: str) -> None:
         deal.state, deal.reason = DealState.REFUSED, reason
-        log.warning("refused %s: %s", deal.quote.hashlock.hex()[:12], reason)
+        log.info("refused %s: %s", deal.quote.hashlock.hex()[:12], reason)
 
     def _claim_outbound(self, deal: Deal, now: int) -> None:
         if now >= deal.outbound.timelock:

@@ -49,12 +49,13 @@ class CrossingResult:
 
 
 def cross(net: Network, connector: Connector, who: Person, amount: Decimal, timing: Timing = Timing(),
-          fault: str | None = None) -> CrossingResult:
-    """Move `amount` from `who`'s account on A to the same person's account on B."""
+          fault: str | None = None, secret: Secret | None = None) -> CrossingResult:
+    """Move `amount` from `who`'s account on A to the same person's account on B (`secret`: the
+    wallet's preimage, fresh unless given)."""
     if fault is not None and fault not in FAULTS:
         raise errors.InvalidInput(f"unknown fault {fault!r} (known: {', '.join(FAULTS)})")
-    started = net.now
-    secret = Secret.new()
+    started, first_block_b = net.now, net.b.chain.block_number + 1
+    secret = secret or Secret.new()
     blocker = _drain_liquidity(net, connector, amount) if fault == "no-liquidity" else None
     try:
         quote = connector.quote(amount, who.b, who.identity, secret.hashlock)
@@ -65,13 +66,15 @@ def cross(net: Network, connector: Connector, who: Person, amount: Decimal, timi
             connector.deals.pop(blocker)
     sender_receipts: list[Receipt] = []
 
-    def wait(seconds: int) -> None:
-        net.advance(seconds)
-        net.sync(net.a)
-        net.sync(net.b)
+    wait = net.advance  # the chains follow the clock at their next transaction
 
     wait(timing.block_interval)
-    outbound = net.a.bridge.lock(quote.pay_to, quote.total, secret.hashlock, quote.min_timelock, who.identity, sender=who.a)
+    try:
+        outbound = net.a.bridge.lock(quote.pay_to, quote.total, secret.hashlock, quote.min_timelock, who.identity,
+                                     sender=who.a)
+    except errors.ContractRevert as exc:  # e.g. the sender's daily threshold: the quote lapses unused
+        return CrossingResult(amount, "refused", net.now - started, money_at="on A (never left: chain A refused the lock)",
+                              detail=f"{type(exc).__name__}: {exc}")
     sender_receipts.append(outbound.receipt)
     deal = connector.deals[secret.hashlock]
     if fault == "connector-offline":
@@ -87,7 +90,7 @@ def cross(net: Network, connector: Connector, who: Person, amount: Decimal, timi
             wait(_skip_idle(net, deal, fault, step))
             # The wallet looks first, so it sees the connector's lock one poll after it was made.
             if inbound is None:
-                inbound = _find_inbound(net, who, quote)
+                inbound = _find_inbound(net, who, quote, first_block_b)
             if inbound is not None and arrived is None and fault != "recipient-absent" and not net.b.chain.halted:
                 if net.now < inbound.timelock:
                     claimed = net.b.bridge.claim(inbound.id, secret.preimage, sender=who.b)
@@ -139,9 +142,9 @@ def _skip_idle(net: Network, deal, fault: str | None, step: int) -> int:
     return -(-(until - net.now) // step) * step
 
 
-def _find_inbound(net: Network, who: Person, quote) -> LockRecord | None:
+def _find_inbound(net: Network, who: Person, quote, from_block: int) -> LockRecord | None:
     """The connector's lock on B that the wallet will accept: the quoted amount, to this person."""
-    for lock in net.b.bridge.locks_for(quote.hashlock):
+    for lock in net.b.bridge.locks_for(quote.hashlock, from_block=from_block):
         if (lock.state is LockState.OPEN and lock.inbound and lock.recipient == who.b.address
                 and lock.amount >= quote.amount and lock.identity == who.identity):
             return lock

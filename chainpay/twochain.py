@@ -3,8 +3,9 @@
 Each platform is an independent in-process chain with its own registry, currency and bridge. People
 are registered on both under the same identity hash (``identity_id(record, salt)`` with a salt the
 platforms share) but with different addresses; a connector (a white-listed liquidity provider) holds
-currency on both. One simulated clock (:class:`Network.now`) drives both chains, so timelocks,
-outages and block intervals play out in simulated hours in a second of real time.
+currency on both. One simulated clock (:class:`Network.now`) drives both chains (a transaction lands in a
+block stamped no earlier than the clock), so timelocks, outages and block intervals play out in
+simulated hours in a second of real time.
 
 A chain can be halted for a while (:meth:`Network.halt`): it refuses transactions and its clock
 stands still until the simulated clock passes the end of the outage.
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 from decimal import Decimal
 
 from . import errors
@@ -43,10 +45,15 @@ class HaltableChain(TesterChain):
         super().__init__(num_accounts=num_accounts)
         self.name = name
         self.halted = False
+        self.clock: Callable[[], int] | None = None  # the simulated clock a transaction's block follows
 
     def _send(self, sender: Account, tx: dict) -> dict:
         if self.halted:
             raise ChainHalted(f"chain {self.name} is not producing blocks")
+        if self.clock is not None:  # catch up lazily: one block per transaction, none per tick of the clock
+            lag = self.clock() - self.now
+            if lag > 0:
+                self.advance_time(lag)
         return super()._send(sender, tx)
 
 
@@ -168,6 +175,7 @@ def build_network(people: int = 4, *, tier: int = 3, opening_balance: Decimal = 
         a.currency.mint(person.a, opening_balance)
         network.people.append(person)
     network.now = max(a.chain.now, b.chain.now)
+    a.chain.clock = b.chain.clock = lambda: network.now
     return network
 
 
