@@ -110,9 +110,10 @@ class Bridge(ContractClient):
         if use_permit is None:
             use_permit = account.key is not None
         if use_permit:
-            deadline = self.chain.now + 3600
-            sig = self.currency.sign_permit(account, self.address, self.currency.from_units(units), deadline).signature
-            receipt = self._write("lockWithPermit", to, units, hashlock, timelock, identity, deadline, sig.v, sig.r, sig.s,
+            # The permit lives as long as the lock would (a lock made later could only be refunded), which
+            # also holds when this chain's latest block lags the caller's clock.
+            sig = self.currency.sign_permit(account, self.address, self.currency.from_units(units), timelock).signature
+            receipt = self._write("lockWithPermit", to, units, hashlock, timelock, identity, timelock, sig.v, sig.r, sig.s,
                                   sender=account)
         else:
             if self.currency.allowance(account, self.address) < self.currency.from_units(units):

@@ -21,6 +21,7 @@ from .twochain import Network, Person
 
 log = logging.getLogger(__name__)
 
+DELIVERED = "on B (delivered)"
 FAULTS = ("connector-offline", "recipient-absent", "chain-halt", "no-liquidity")
 
 
@@ -120,7 +121,7 @@ def cross(net: Network, connector: Connector, who: Person, amount: Decimal, timi
                             sender_gas=sum(r.gas_used for r in sender_receipts), connector_gas=deal.gas_used,
                             receipts=sender_receipts + deal.receipts)
     if arrived is not None:
-        result.money_at = "on B (delivered)"
+        result.money_at = DELIVERED
         result.detail = f"connector {deal.state.value}"
     else:
         result.money_at = "on A (refunded to the sender after T_A)"

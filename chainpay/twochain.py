@@ -112,12 +112,11 @@ class Network:
         return self.now
 
     def sync(self, platform: Platform) -> None:
-        """Bring a running chain's clock up to the simulated clock before acting on it."""
+        """Mine a block on a running chain at the simulated clock (chains otherwise catch up lazily,
+        at their next transaction)."""
         if platform.chain.halted:
             return
-        lag = self.now - platform.chain.now
-        if lag > 0:
-            platform.chain.advance_time(lag)
+        platform.chain.advance_time(max(0, self.now - platform.chain.now))
         self.now = max(self.now, platform.chain.now)
 
     def halt(self, platform: Platform, seconds: int) -> None:

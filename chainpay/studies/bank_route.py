@@ -15,6 +15,7 @@ import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from ..crossing import DELIVERED
 from .config import BankRoute
 
 DAY = 86400
@@ -22,7 +23,7 @@ FEN = Decimal("0.01")
 
 ON_A = "on A (the withdrawal failed)"
 ON_CARD = "on the bank card (the top-up failed)"
-ON_B = "on B (delivered)"
+ON_B = DELIVERED
 
 
 @dataclass(frozen=True)

@@ -129,10 +129,10 @@ def _shared(config, amounts, rng, progress) -> list[Row]:
         chain.set_next_block_time(start + block)
         receipt = cur.transfer(at_b, amount, sender=at_a)
         rows.append(Row(i, "shared-direct", amount, "delivered", block, Decimal(0), receipt.gas_used,
-                        gas_cost(config, receipt.gas_used), "on B's wallet (delivered)", "one currency transfer"))
+                        gas_cost(config, receipt.gas_used), bank_route.ON_B, "one currency transfer"))
         if amount < shared.delayed_arrival_from:
             rows.append(Row(i, "shared-revocable", amount, "delivered", block, Decimal(0), receipt.gas_used,
-                            gas_cost(config, receipt.gas_used), "on B's wallet (delivered)", "below the delayed-arrival threshold"))
+                            gas_cost(config, receipt.gas_used), bank_route.ON_B, "below the delayed-arrival threshold"))
         else:
             rows.append(_revocable(config, system, i, amount, at_a, at_b, approver, keeper))
         cur.transfer(at_a, amount, sender=at_b)  # the wallets' owner moves it back: balances stay level
@@ -158,7 +158,7 @@ def _revocable(config, system, i, amount, at_a, at_b, approver, keeper) -> Row:
     gas = sum(r.gas_used for r in receipts)
     delivered = done.state.paid_to_recipient
     return Row(i, "shared-revocable", amount, "delivered" if delivered else "refunded", chain.now - start, Decimal(0), gas,
-               gas_cost(config, gas), "on B's wallet (delivered)" if delivered else "on A (returned)", detail)
+               gas_cost(config, gas), bank_route.ON_B if delivered else "on A (returned)", detail)
 
 
 # ---------------------------------------------------------------------------- bridge
