@@ -36,6 +36,11 @@ class BankTransfer:
     money_at: str
 
 
+def withdrawals_detail(chunks: int) -> str:
+    """How a study row says how many daily withdrawals a transfer needed."""
+    return f"{chunks} withdrawal{'s' if chunks != 1 else ''}"
+
+
 def withdrawal_fee(params: BankRoute, chunk: Decimal) -> Decimal:
     fee = max(chunk * params.withdrawal_fee_rate, params.withdrawal_fee_min)
     return min(fee, chunk).quantize(FEN, rounding=ROUND_HALF_UP)

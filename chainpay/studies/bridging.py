@@ -92,7 +92,7 @@ def _bank(config, amounts, rng, progress) -> list[Row]:
     for i, amount in enumerate(amounts):
         t = bank_route.simulate(config.bank_route, amount, rng)
         rows.append(Row(i, "bank", amount, "delivered" if t.delivered else "failed", t.seconds, t.fee, 0, Decimal(0),
-                        t.money_at, f"{t.chunks} withdrawal(s)"))
+                        t.money_at, bank_route.withdrawals_detail(t.chunks)))
         progress("bank", i + 1)
     return rows
 

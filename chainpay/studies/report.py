@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Sequence
 
+from . import bank_route
 from .bridging import PATHS, Row
 from .config import StudyConfig
 
@@ -170,6 +171,11 @@ def write_report(rows: Sequence[Row], config: StudyConfig, out: Path, *, seed: i
         lines += [f"### {LABELS[s.path]}", ""]
         lines.append(f"- delivered {s.delivered:,} of {s.n:,} ({1 - s.failure_rate:.1%}); time mean {duration(s.mean_s)}, "
                      f"p50 {duration(s.p50_s)}, p95 {duration(s.p95_s)}")
+        if s.path == "bank":
+            single = [float(r.seconds) for r in rows if r.path == "bank" and r.delivered and r.detail == bank_route.withdrawals_detail(1)]
+            if single:
+                lines.append(f"- within one day's withdrawal limit ({len(single):,} delivered): mean {duration(statistics.fmean(single))}; "
+                             "larger amounts wait a day per further withdrawal, which lifts the overall mean above the p95")
         lines.append(f"- cost: fees {s.fee_pct:.3f} % and gas {s.gas_pct:.3f} % of the volume delivered; "
                      f"{s.mean_gas:,.0f} gas per transfer on average")
         if s.failures:
