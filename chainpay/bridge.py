@@ -22,6 +22,7 @@ from .contract import ContractClient
 from .currency import Currency
 from .money import Amount
 from .registry import IdentityLike, Registry, as_identity
+from .system import CONTRACTS_INSTITUTION
 
 BRIDGE_NAME = "HashedTimelockBridge"
 MIN_LOCK_DURATION = 5 * 60  # HashedTimelockBridge.MIN_LOCK_DURATION
@@ -168,8 +169,6 @@ class Bridge(ContractClient):
 def deploy_bridge(system, *, admin: AccountLike | None = None) -> Bridge:
     """Deploy a bridge for `system`'s currency and register it as an identity of the deployment's
     contracts institution, so the currency lets it hold and pay out (admin: the system's DEFAULT_ADMIN)."""
-    from .system import CONTRACTS_INSTITUTION  # system imports nothing from here; avoid a cycle anyway
-
     admin_account = system.role("DEFAULT_ADMIN") if admin is None else system.chain.account(admin)
     start_block = system.chain.block_number + 1
     receipt = system.chain.deploy(BRIDGE_NAME, [system.currency.address, admin_account.address], admin_account)

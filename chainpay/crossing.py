@@ -109,7 +109,7 @@ def cross(net: Network, connector: Connector, who: Person, amount: Decimal, timi
             wait(max(0, outbound.timelock - net.now))
             while net.a.chain.halted:
                 wait(timing.poll_interval)
-            while deal.state is DealState.INBOUND_LOCKED:  # the connector recovers its own leg
+            while deal.state is DealState.INBOUND_LOCKED and connector.online:  # the connector recovers its leg
                 wait(timing.poll_interval)
                 connector.poll()
             refunded = net.a.bridge.refund(outbound.id, sender=who.a)
