@@ -117,6 +117,11 @@ class Connector:
         # Next block to read, per (chain, event name): only events after the connector started count.
         self._cursor = {("A", "Locked"): source.chain.block_number + 1, ("B", "Claimed"): dest.chain.block_number + 1}
 
+    @property
+    def setup_gas_used(self) -> int:
+        """Gas of the connector's standing allowances (shared by all deals, so in none of them)."""
+        return sum(r.gas_used for r in self._setup_receipts)
+
     # ------------------------------------------------------------- quoting
     def fee_for(self, amount: Decimal) -> Decimal:
         quantum = Decimal(1).scaleb(-self.source.currency.decimals)

@@ -100,7 +100,8 @@ class Network:
 
     # ------------------------------------------------------------- clock
     def advance(self, seconds: int) -> int:
-        """Move the simulated clock forward; chains that are not halted follow it (one block each)."""
+        """Move the simulated clock forward (a chain follows at its next transaction); an outage that
+        has run its course ends."""
         if seconds < 0:
             raise ValueError("time only moves forward")
         self.now += int(seconds)

@@ -1,1 +1,1 @@
-pytest_plugins = ["chainpay.testing"]
+pytest_plugins = ["chainpay.testing", "bridge_support"]

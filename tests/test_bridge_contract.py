@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from bridge_support import BLOCK, bridge_network, ledger, moved, net, person, step  # noqa: F401 (fixtures)
+from bridge_support import ledger, moved, person, step
 from chainpay import errors
 from chainpay.bridge import MAX_LOCK_DURATION, MIN_LOCK_DURATION, LockState, Secret, hashlock_of
 from support import expect_refusal

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from bridge_support import bridge_network, connector, ledger, moved, net, person, step  # noqa: F401 (fixtures)
+from bridge_support import ledger, moved, person, step
 from chainpay import errors
 from chainpay.bridge import LockState, Secret
-from chainpay.connector import Connector, ConnectorPolicy, ConnectorRefused, DealState
+from chainpay.connector import ConnectorPolicy, ConnectorRefused, DealState
 from chainpay.crossing import Timing, cross
 
 HOUR = 3600
