@@ -1,0 +1,1 @@
+"""Studies: measured comparisons run by `chainpay study ...` (see bridging.py)."""
