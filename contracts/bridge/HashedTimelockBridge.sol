@@ -117,7 +117,7 @@ contract HashedTimelockBridge is AccessControl, ReentrancyGuardTransient {
 
     /// @notice lock() with an EIP-2612 permit for this contract, in one transaction. A failing permit
     ///         (for example one submitted first by someone else) is ignored when the allowance is
-    ///         already in place; otherwise the lock reverts on the missing allowance.
+    ///         already in place; otherwise its own error is the answer (see PermitOrAllowance).
     function lockWithPermit(
         address recipient,
         uint256 amount,
