@@ -31,15 +31,27 @@ def _rate(n: int, fn: Callable[[int], None]) -> float:
     return n / (time.perf_counter() - started)
 
 
-def bench_currency(transfers: int = 200, progress: Callable[[str], None] = lambda _: None) -> dict:
-    chain = TesterChain(num_accounts=12)
+OFFICER = 4  # account index of the bench platform's KYC officer
+
+
+def _bench_system(num_accounts: int, people: dict[int, int]):
+    """A fresh in-process chain and deployment with one white-listed platform whose officer has
+    registered each account index in `people` (index -> tier) as a person of its own."""
+    chain = TesterChain(num_accounts=num_accounts)
     system = deploy(chain)
-    reg, cur = system.registry, system.currency
-    admin, officer, alice, bob, carol, dave = (chain.accounts[i] for i in (0, 4, 5, 6, 7, 8))
-    reg.add_institution(1, "Bench Pay", 3)
-    reg.add_kyc_officer(officer, 1)
-    for n, who in enumerate((alice, bob, carol, dave)):
-        reg.register_identity(identity_id(f"bench-person-{n}"), 3, who, sender=officer)
+    officer = chain.accounts[OFFICER]
+    system.registry.add_institution(1, "Bench Pay", 3)
+    system.registry.add_kyc_officer(officer, 1)
+    for index, tier in people.items():
+        system.registry.register_identity(identity_id(f"bench-person-{index}"), tier, chain.accounts[index],
+                                          sender=officer)
+    return chain, system, officer
+
+
+def bench_currency(transfers: int = 200, progress: Callable[[str], None] = lambda _: None) -> dict:
+    chain, system, _ = _bench_system(12, {5: 3, 6: 3, 7: 3, 8: 3})
+    cur = system.currency
+    admin, alice, bob, carol = (chain.accounts[i] for i in (0, 5, 6, 7))
     cur.mint(alice, Decimal(10_000_000))
     cur.mint(bob, Decimal(1))
 
@@ -92,20 +104,15 @@ def bench_transfers(progress: Callable[[str], None] = lambda _: None, batch_size
     """Gas of each revocable-transfer step in steady state (the escrow already holds transfers, the
     sender already paid today), next to a plain currency transfer between the same people. Batch
     releases pay 10 distinct recipients in turn (cold storage for each new one in a batch)."""
-    chain = TesterChain(num_accounts=20)
-    system = deploy(chain)
+    # a batch pays 10 distinct recipients (accounts 10-19) in turn, each already holding money
+    chain, system, officer = _bench_system(20, {5: 3, 6: 3, **{i: 1 for i in range(10, 20)}})
     reg, cur, t = system.registry, system.currency, system.transfers
-    officer, alice, bob, device, keeper = (chain.accounts[i] for i in (4, 5, 6, 7, 8))
-    payees = chain.accounts[10:20]  # a batch pays 10 distinct recipients in turn, each already holding money
-    reg.add_institution(1, "Bench Pay", 3)
-    reg.add_kyc_officer(officer, 1)
-    reg.register_identity(identity_id("bench-alice"), 3, alice, sender=officer)
-    reg.register_identity(identity_id("bench-bob"), 3, bob, sender=officer)
-    reg.set_approver(identity_id("bench-alice"), device, sender=officer)
+    alice, bob, device, keeper = (chain.accounts[i] for i in (5, 6, 7, 8))
+    payees = chain.accounts[10:20]
+    reg.set_approver(reg.identity_of(alice), device, sender=officer)
     cur.mint(alice, Decimal(1_000_000))
     cur.mint(bob, Decimal(1))
-    for n, payee in enumerate(payees):
-        reg.register_identity(identity_id(f"bench-payee-{n}"), 1, payee, sender=officer)
+    for payee in payees:
         cur.mint(payee, Decimal(1))
     progress("revocable transfers: gas")
     t.send(bob, Decimal(1), sender=alice)  # warm-up: counters, escrow balance and outflow slots exist
@@ -192,14 +199,9 @@ def bench_content_gas(progress: Callable[[str], None] = lambda _: None) -> dict:
     a refund to a refundable balance that was empty (the costlier case)."""
     from .vouchers import Signer
 
-    chain = TesterChain(num_accounts=12)
-    system = deploy(chain)
-    reg, cur, cat, ch = system.registry, system.currency, system.catalogue, system.channels
-    officer, provider, platform, service, consumer, other = (chain.accounts[i] for i in (4, 5, 6, 7, 8, 9))
-    reg.add_institution(1, "Bench Pay", 3)
-    reg.add_kyc_officer(officer, 1)
-    for n, who in enumerate((provider, platform, service, consumer, other)):
-        reg.register_identity(identity_id(f"bench-content-{n}"), 3, who, sender=officer)
+    chain, system, _ = _bench_system(12, {i: 3 for i in range(5, 10)})
+    cur, cat, ch = system.currency, system.catalogue, system.channels
+    provider, platform, service, consumer, other = (chain.accounts[i] for i in (5, 6, 7, 8, 9))
     cur.mint(consumer, Decimal(40_000))
     cur.mint(other, Decimal(100))
     listing = cat.list(Decimal("0.10"), "call", [(provider, 7000), (platform, 2000), (service, 1000)], sender=provider)

@@ -29,6 +29,13 @@ def _keys_from_env() -> list[str]:
     return [k.strip() for k in raw.split(",") if k.strip()]
 
 
+def load_system(manifest: Path):
+    """The deployment a manifest describes, signing with CHAINPAY_PRIVATE_KEYS (else the node's accounts)."""
+    from .system import load
+
+    return load(manifest, private_keys=_keys_from_env())
+
+
 def _connect(rpc: Optional[str]):
     from .chain import connect
 
@@ -177,11 +184,10 @@ def serve_content(manifest: Path, port: int, host: str, provider: str, offers: t
     """HTTP paywall: GET /content/ID answers 402 with the terms, or the content for a valid voucher."""
     from .content import ContentProvider
     from .paywall import create_app, run_server
-    from .system import load
     from .voucher_store import VoucherStore
 
     parsed = {o.content_id: o for o in (_parse_offer(v) for v in offers)}
-    system = load(manifest, private_keys=_keys_from_env())
+    system = load_system(manifest)
     if system.channels is None or system.catalogue is None:
         raise errors.ManifestError(f"{manifest} has no ContentCatalogue / PaymentChannels (deployed before issue 4?)")
     who = system.chain.account(int(provider) if provider.isdigit() else provider)

@@ -24,10 +24,9 @@ AS_HELP = "Acting account: an address, or an index into the node's accounts / CH
 
 
 def _system(manifest: Path):
-    from .cli import _keys_from_env
-    from .system import load
+    from .cli import load_system
 
-    return load(manifest, private_keys=_keys_from_env())
+    return load_system(manifest)
 
 
 def _account(text: Optional[str]):
