@@ -6,10 +6,12 @@
     system.currency.mint(alice, Decimal("100"))
 """
 
+from . import _moved
 from .chain import Account, Chain, Receipt, connect
 from .config import DeployConfig
-from .errors import ChainpayError, ContractRevert, InvalidAmount
-from .registry import identity_id
+from .core import errors
+from .core.errors import ChainpayError, ContractRevert, InvalidAmount
+from .currency.registry import identity_id
 from .system import System, deploy, load
 
 __all__ = [
@@ -23,7 +25,10 @@ __all__ = [
     "System",
     "connect",
     "deploy",
+    "errors",
     "identity_id",
     "load",
 ]
 __version__ = "0.1.0"
+
+_moved.install()

@@ -16,9 +16,9 @@ import time
 from decimal import Decimal
 from typing import Callable
 
-from .abi import load_artifact
 from .chain import TesterChain
-from .registry import identity_id
+from .core.abi import load_artifact
+from .currency.registry import identity_id
 from .system import deploy
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def bench_vouchers(count: int = 3000, progress: Callable[[str], None] = lambda _
     from eth_account import Account as EthAccount
     from eth_account.messages import encode_typed_data
 
-    from .vouchers import Domain, Signer, signed_by
+    from .content.vouchers import Domain, Signer, signed_by
 
     key = bytes(31) + b"\x2a"
     domain = Domain(131277322940537, "0x" + "c0" * 20)
@@ -197,7 +197,7 @@ def bench_content_gas(progress: Callable[[str], None] = lambda _: None) -> dict:
     the N uses themselves being off-chain vouchers (0 gas). Steady state: payees and the channel
     contract already hold balances; the consumer deposits 10 % more than it uses, so the close credits
     a refund to a refundable balance that was empty (the costlier case)."""
-    from .vouchers import Signer
+    from .content.vouchers import Signer
 
     chain, system, _ = _bench_system(12, {i: 3 for i in range(5, 10)})
     cur, cat, ch = system.currency, system.catalogue, system.channels

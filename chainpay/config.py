@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
 
-from .errors import ChainpayError
+from .core.errors import ChainpayError
 
 DEFAULT_DAILY_LIMITS: dict[int, Decimal | None] = {
     1: Decimal(1_000),  # basic, remotely verified

@@ -12,9 +12,9 @@ from decimal import Decimal
 from rich.console import Console
 from rich.table import Table
 
-from . import errors
 from .chain import Account, Chain
-from .registry import identity_id
+from .core import errors
+from .currency.registry import identity_id
 from .system import System, deploy
 
 NEEDED_ACCOUNTS = 11

@@ -17,20 +17,15 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import errors
 from .chain import Account, AccountLike, Chain, connect
-from .catalogue import Catalogue
-from .channels import Channels
 from .config import ESCROW_TIER, DeployConfig
-from .content import deploy_content
-from .currency import Currency
-from .registry import Registry
-from .transfers import Transfers
-
-# The institution under which chainpay registers its own escrow contracts (the largest uint32, so it
-# never collides with the platforms' own numbering).
-CONTRACTS_INSTITUTION = 2**32 - 1
-CONTRACTS_INSTITUTION_NAME = "chainpay contracts"
+from .content.catalogue import Catalogue
+from .content.channels import Channels
+from .content.parties import deploy_content
+from .core import errors
+from .currency.registry import CONTRACTS_INSTITUTION, CONTRACTS_INSTITUTION_NAME, Registry
+from .currency.token import Currency
+from .transfers.client import Transfers
 
 
 @dataclass

@@ -13,7 +13,7 @@ from decimal import Decimal
 import pytest
 
 from .chain import Account, TesterChain
-from .registry import identity_id
+from .currency.registry import identity_id
 from .system import System, deploy
 
 

@@ -15,7 +15,7 @@ import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from ..crossing import DELIVERED
+from ..bridge.crossing import DELIVERED
 from .config import BankRoute
 
 DAY = 86400

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Sequence
 
-from ..bridge import Secret, hashlock_of
+from ..bridge.client import Secret, hashlock_of
+from ..bridge.connector import Connector, ConnectorPolicy
+from ..bridge.crossing import FAULTS, Timing, cross
+from ..bridge.network import build_network
 from ..chain import TesterChain
 from ..config import DeployConfig, TransferPolicy
-from ..connector import Connector, ConnectorPolicy
-from ..crossing import FAULTS, Timing, cross
-from ..registry import identity_id
+from ..currency.registry import identity_id
 from ..system import deploy
-from ..twochain import build_network
 from . import bank_route
 from .amounts import draw_amounts
 from .config import StudyConfig
@@ -76,7 +76,7 @@ def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Seque
     """Every path for the same `transfers` amounts; `progress(path, done)` after each transfer."""
     unknown = set(faults) - set(FAULTS)
     if unknown:
-        from ..errors import InvalidInput
+        from ..core.errors import InvalidInput
 
         raise InvalidInput(f"unknown fault(s) {', '.join(sorted(unknown))} (known: {', '.join(FAULTS)})")
     amounts = draw_amounts(config.amounts, transfers, random.Random(f"{seed}-amounts"))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
 
-from ..errors import ChainpayError
+from ..core.errors import ChainpayError
 
 DEFAULTS = Path(__file__).with_name("bridging.toml")
 

@@ -1,0 +1,206 @@
+"""The Chain API every engine implements: accounts, Receipt, send / call / deploy / logs, block time,
+``advance_time``, ``set_next_block_time``, ``snapshot`` / ``revert``.
+
+Engines live beside this module, one each (``tester`` = eth-tester in process, ``rpc`` = any JSON-RPC
+node); :func:`chainpay.chain.connect` picks one. An engine supplies the few primitives marked
+abstract below; decoding, typed errors and receipts are shared here so that every engine reports a
+transaction the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from eth_account import Account as EthAccount
+from eth_utils import to_checksum_address
+
+from ..core import errors
+from ..core.abi import Event, decode_log, load_all_artifacts, load_artifact
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TX_GAS = 3_000_000
+DEFAULT_DEPLOY_GAS = 15_000_000
+
+
+@dataclass(frozen=True)
+class Account:
+    """An address, with its private key when chainpay holds it (None for node-managed accounts)."""
+
+    address: str
+    key: bytes | None = None
+
+    def __str__(self) -> str:
+        return self.address
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What a state-changing call returns: enough for studies to account for cost."""
+
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    events: tuple[Event, ...]
+    contract_address: str | None = None
+
+    def events_named(self, name: str) -> list[Event]:
+        return [e for e in self.events if e.name == name]
+
+    def event(self, name: str) -> Event:
+        """The single event called `name` (ValueError if there is not exactly one)."""
+        found = self.events_named(name)
+        if len(found) != 1:
+            raise ValueError(f"expected one {name} event in {self.tx_hash}, found {len(found)}")
+        return found[0]
+
+
+AccountLike = Account | str | int
+
+
+class Chain(ABC):
+    """Common behaviour of both chain kinds; see :func:`connect`."""
+
+    rpc_url: str | None = None
+
+    def __init__(self, accounts: Sequence[Account]):
+        self.accounts: list[Account] = list(accounts)
+        self._by_address = {a.address.lower(): a for a in self.accounts}
+        load_all_artifacts()  # event and error tables for decoding
+
+    # ---------------------------------------------------------------- accounts
+    def account(self, who: AccountLike) -> Account:
+        """An Account from an index into ``accounts``, an address, or an Account."""
+        if isinstance(who, Account):
+            return who
+        if isinstance(who, int) and not isinstance(who, bool):
+            try:
+                return self.accounts[who]
+            except IndexError:
+                raise errors.ChainpayError(f"this chain has {len(self.accounts)} accounts; no account #{who}") from None
+        if isinstance(who, str):
+            known = self._by_address.get(who.lower())
+            if known:
+                return known
+            try:
+                return Account(to_checksum_address(who))
+            except ValueError:
+                raise errors.InvalidInput(f"{who!r} is not an address (0x and 40 hex digits)") from None
+        raise TypeError(f"not an account: {who!r}")
+
+    def add_account(self, private_key: bytes | str) -> Account:
+        """Make chainpay hold a key (a new key gets no funds; see fund())."""
+        acct = EthAccount.from_key(private_key)
+        account = Account(acct.address, bytes(acct.key))
+        self.accounts.append(account)
+        self._by_address[account.address.lower()] = account
+        return account
+
+    # ---------------------------------------------------------------- interface
+    @property
+    @abstractmethod
+    def chain_id(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def block_number(self) -> int: ...
+
+    @abstractmethod
+    def block_timestamp(self, block: int | str = "latest") -> int: ...
+
+    @abstractmethod
+    def _send(self, sender: Account, tx: dict) -> dict: ...
+
+    @abstractmethod
+    def _call(self, tx: dict, block: int | str) -> bytes: ...
+
+    @abstractmethod
+    def advance_time(self, seconds: int) -> int:
+        """Mine a block `seconds` after the latest one; returns its timestamp (the new ``now``).
+        A node whose clock follows the wall clock may land later, never earlier."""
+
+    @abstractmethod
+    def set_next_block_time(self, timestamp: int) -> None:
+        """Make the next transaction's block carry exactly `timestamp` (after the latest block)."""
+
+    @abstractmethod
+    def snapshot(self) -> Any:
+        """A handle to the current state, for :meth:`revert`."""
+
+    @abstractmethod
+    def revert(self, snapshot_id: Any) -> None:
+        """Return the chain to a snapshot."""
+
+    @abstractmethod
+    def eth_balance(self, who: AccountLike) -> int: ...
+
+    @abstractmethod
+    def _logs(self, address: str, topics: list, from_block: int, to_block: int | str) -> list[dict]: ...
+
+    # ---------------------------------------------------------------- shared behaviour
+    def logs(self, address: str, topics: Sequence[bytes | Sequence[bytes] | None] = (), *, from_block: int = 0,
+             to_block: int | str = "latest") -> list[Event]:
+        """Decoded events a contract emitted, oldest first. `topics` filters by position (topic 0
+        is the event's signature hash; None matches anything; a list matches any of its items)."""
+        raw = self._logs(self.account(address).address, [_topic_filter(t) for t in topics], from_block, to_block)
+        decoded = (decode_log(e["address"], e["topics"], e["data"], e["log_index"]) for e in raw)
+        return [e for e in decoded if e is not None]
+
+    @property
+    def now(self) -> int:
+        """Timestamp of the latest block (the chain's clock)."""
+        return self.block_timestamp("latest")
+
+    def send(self, sender: AccountLike, to: str | None, data: bytes, value: int = 0, gas: int | None = None) -> Receipt:
+        """Send a transaction, wait for it, and return its Receipt; a revert raises its typed error."""
+        account = self.account(sender)
+        tx = {"from": account.address, "data": data, "value": value}
+        if to is not None:
+            tx["to"] = to
+        if gas is not None:
+            tx["gas"] = gas
+        raw = self._send(account, tx)
+        return self._receipt(raw)
+
+    def call(self, to: str, data: bytes, sender: AccountLike | None = None, block: int | str = "latest") -> bytes:
+        """Execute without a transaction; a revert raises its typed error."""
+        tx = {"to": to, "data": data}
+        if sender is not None:
+            tx["from"] = self.account(sender).address
+        return self._call(tx, block)
+
+    def deploy(self, artifact: str, args: Sequence[Any], sender: AccountLike) -> Receipt:
+        """Deploy a contract from its committed artifact; the Receipt has contract_address."""
+        art = load_artifact(artifact)
+        receipt = self.send(sender, None, art.deploy_data(args), gas=DEFAULT_DEPLOY_GAS)
+        log.info("deployed %s at %s (%d gas)", artifact, receipt.contract_address, receipt.gas_used)
+        return receipt
+
+    def _receipt(self, raw: dict) -> Receipt:
+        events = []
+        for entry in raw["logs"]:
+            event = decode_log(entry["address"], entry["topics"], entry["data"], entry["log_index"])
+            if event is not None:
+                events.append(event)
+        contract = raw.get("contract_address")
+        return Receipt(
+            tx_hash=raw["tx_hash"],
+            block_number=raw["block_number"],
+            gas_used=raw["gas_used"],
+            events=tuple(events),
+            contract_address=to_checksum_address(contract) if contract else None,
+        )
+
+    def describe(self) -> str:
+        return self.rpc_url or "in-process eth-tester chain"
+
+
+def _topic_filter(topic):
+    if topic is None:
+        return None
+    if isinstance(topic, (bytes, bytearray)):
+        return "0x" + bytes(topic).hex()
+    return ["0x" + bytes(t).hex() for t in topic]

@@ -1,0 +1,83 @@
+"""`chainpay bench`: gas and throughput against plain baselines, printed as tables (and JSON)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import click
+from rich.table import Table
+
+from .common import console
+
+
+@click.command()
+@click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write the results as JSON here.")
+@click.option("--transfers", type=click.IntRange(min=10), default=200, show_default=True, help="Transfers per throughput measurement.")
+def bench(json_out: Optional[Path], transfers: int):
+    """Measure gas and throughput against plain baselines in one run."""
+    from .. import bench as benchmarks
+
+    with console.status("benchmarking…") as status:
+        results = benchmarks.run(transfers, progress=lambda step: status.update(f"benchmarking: {step}…"))
+    cur = results["currency"]
+    table = Table(title="chainpay bench: currency")
+    for col in ("measure", "chainpay", "baseline", "ratio"):
+        table.add_column(col, justify="right" if col != "measure" else "left")
+    table.add_row("transfer gas (steady state)", f"{cur['transfer_gas']:,}", f"{cur['oz_erc20_transfer_gas']:,} (OZ ERC-20)", f"{cur['gas_ratio']:.3f}x")
+    table.add_row("transfer gas (new recipient)", f"{cur['new_recipient_transfer_gas']:,}", f"{cur['oz_erc20_new_recipient_transfer_gas']:,} (OZ ERC-20)",
+                  f"{cur['new_recipient_transfer_gas'] / cur['oz_erc20_new_recipient_transfer_gas']:.3f}x")
+    table.add_row("transfer gas (identity's first outflow ever)", f"{cur['first_outflow_transfer_gas']:,}", f"{cur['oz_erc20_first_transfer_gas']:,} (OZ ERC-20)",
+                  f"{cur['first_outflow_transfer_gas'] / cur['oz_erc20_first_transfer_gas']:.3f}x")
+    table.add_row("transfers per second (eth-tester)", f"{cur['sdk_tx_per_s']:,}", f"{cur['naive_web3_tx_per_s']:,} (web3 transact())", f"{cur['tx_per_s_ratio']:.2f}x")
+    console.print(table)
+    _transfers_table(results["transfers"])
+    _print_content_bench(results)
+    if json_out:
+        json_out.write_text(json.dumps(results, indent=2) + "\n")
+        console.print(f"results written to {json_out}")
+
+
+def _transfers_table(tr: dict) -> None:
+    base = tr["currency_transfer_gas"]
+    table = Table(title="chainpay bench: revocable transfers (gas; baseline: a plain currency transfer)")
+    for col in ("step", "gas", "x currency transfer"):
+        table.add_column(col, justify="left" if col == "step" else "right")
+    rows = [("send (after a separate approve)", tr["send_gas"]), ("  the approve itself", tr["approve_allowance_gas"]),
+            ("send with permit (one transaction)", tr["send_with_permit_gas"]),
+            ("second approval", tr["second_approval_gas"]), ("revoke (refund + limit give-back)", tr["revoke_gas"]),
+            ("release", tr["release_gas"])]
+    rows += [(f"releaseMany, per item of {key.split('_')[2]} (10 recipients)", tr[key])
+             for key in tr if key.startswith("release_many_")]
+    rows.append(("plain currency transfer", base))
+    for label, gas in rows:
+        table.add_row(label, f"{gas:,}", f"{gas / base:.2f}x")
+    console.print(table)
+
+
+def _print_content_bench(results: dict) -> None:
+    """Tables of the pay-per-use sections: voucher signatures and gas per use."""
+    v = results["vouchers"]
+    table = Table(title="chainpay bench: vouchers (EIP-712, per second)")
+    for col in ("measure", "chainpay (keccak + coincurve)", "eth-account sign_typed_data", "ratio"):
+        table.add_column(col, justify="right" if col != "measure" else "left")
+    table.add_row("sign", f"{v['sign_per_s']:,}", f"{v['eth_account_sign_per_s']:,}", f"{v['sign_ratio']}x")
+    table.add_row("verify (recover + compare)", f"{v['verify_per_s']:,}", f"{v['eth_account_verify_per_s']:,}",
+                  f"{v['verify_ratio']}x")
+    console.print(table)
+    g = results["content_gas_per_use"]
+    table = Table(title="chainpay bench: content gas per use")
+    table.add_column("way of paying")
+    table.add_column("gas per use", justify="right")
+    table.add_column("vs buy", justify="right")
+    table.add_row("buy (on chain, 3 payees)", f"{g['buy']:,}", "1x")
+    for n in (10, 100, 1000):
+        table.add_row(f"channel, {n:,} uses (open + close with last voucher) / {n:,}", f"{g[f'channel_{n}']:,}",
+                      f"{g['buy'] / g[f'channel_{n}']:,.1f}x cheaper")
+    table.add_row("channel, 1,000 uses, separate redeem tx", f"{g['channel_1000_separate_redeem']:,}", "")
+    table.add_row("channel, 1,000 uses, + its own withdraw and distribute", f"{g['channel_1000_all_in']:,}", "")
+    console.print(table)
+    console.print(f"per transaction: open {g['open_gas']:,}, close with voucher {g['close_with_voucher_gas']:,}, "
+                  f"redeem {g['redeem_gas']:,}, withdraw {g['withdraw_gas']:,} (one per consumer, any number of "
+                  f"channels), distribute {g['distribute_gas']:,} (one per listing, any number of channels)")

@@ -1,0 +1,67 @@
+"""`chainpay ...`: the entry point. Each command group lives in its own module beside this one;
+any error prints one plain line and exits non-zero."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from ..core import errors
+from .bench import bench
+from .content import serve_content
+from .deploy import compile_cmd, demo, deploy
+from .study import study
+from .transfer import transfer
+
+
+@click.group(help="Permissioned digital-currency payments on a blockchain.")
+def app() -> None:
+    pass
+
+
+for command in (compile_cmd, deploy, demo, bench, transfer, serve_content, study):
+    app.add_command(command)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, errors.ContractRevert):
+        return f"refused by the contract: {exc}"
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the command; any error is one plain line on stderr and a non-zero exit."""
+    logging.basicConfig(level=os.environ.get("CHAINPAY_LOG", "WARNING").upper(), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        result = app.main(args=argv, prog_name="chainpay", standalone_mode=False)
+        return result if isinstance(result, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except click.exceptions.Abort:
+        print("chainpay: aborted", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("chainpay: interrupted", file=sys.stderr)
+        return 130
+    except errors.ChainpayError as exc:
+        print(f"chainpay: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug or an unexpected environment: still one line, traceback on request
+        if os.environ.get("CHAINPAY_DEBUG"):
+            raise
+        print(f"chainpay: unexpected {type(exc).__name__}: {_one_line(exc)} (set CHAINPAY_DEBUG=1 for a traceback)", file=sys.stderr)
+        return 1
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

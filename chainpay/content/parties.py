@@ -1,0 +1,255 @@
+"""Pay-per-use content over micropayment channels: deployment, the consumer's side (ContentClient)
+and the provider's side (ContentProvider).
+
+The consumer opens a channel to a listing and pays each use by signing a voucher for the new
+cumulative total. The provider checks every voucher (its channel, the consumer's signature under this
+contract and chain, an amount that only grows, stays within the deposit and pays the price of the
+units used), keeps the latest per channel in sqlite before it serves anything, redeems them in
+batches, and redeems at once when a consumer starts a unilateral close, well before the challenge
+period ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..chain import Account, AccountLike, Chain, Receipt
+from ..core import errors
+from ..core.money import Amount
+from ..currency.registry import Registry
+from ..currency.token import Currency
+from .catalogue import Catalogue
+from .channels import ChannelInfo, ChannelKey, Channels, ChannelState
+from .store import StoredChannel, VoucherStore
+from .vouchers import SignedVoucher, signed_by
+
+log = logging.getLogger(__name__)
+
+
+def deploy_content(chain: Chain, registry: Registry, currency: Currency, admin: Account, *,
+                   challenge_period: int, institution: int, role_holders=None, deployed_at_block: int = 0):
+    """Deploy ContentCatalogue and PaymentChannels and register both as identities under the
+    deployment's contracts institution (the catalogue is a currency spender, the channels hold deposits).
+    Returns (catalogue, channels, receipts by contract name)."""
+    cat = chain.deploy("ContentCatalogue", [currency.address], admin)
+    chan = chain.deploy("PaymentChannels", [currency.address, cat.contract_address, challenge_period], admin)
+    registry.register_contract(cat.contract_address, "ContentCatalogue", institution=institution, sender=admin)
+    registry.register_contract(chan.contract_address, "PaymentChannels", institution=institution, sender=admin)
+    catalogue = Catalogue(chain, cat.contract_address, currency, role_holders)
+    channels = Channels(chain, chan.contract_address, currency, role_holders, deployed_at_block=deployed_at_block)
+    return catalogue, channels, {"ContentCatalogue": cat, "PaymentChannels": chan}
+
+
+class VoucherRefused(errors.ChainpayError):
+    """A voucher the provider will not accept; `code` names the rule it broke."""
+
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+# ==================================================================== consumer
+class ContentClient:
+    """A consumer's channels: open, top up, meter uses and sign vouchers (amounts in base units on
+    the voucher, Decimal whole units for deposits)."""
+
+    def __init__(self, channels: Channels, account: AccountLike):
+        self.channels = channels
+        self.account = channels.chain.account(account)
+        self._spent: dict[bytes, int] = {}
+        self._deposit: dict[bytes, int] = {}
+        self._keys: dict[bytes, ChannelKey] = {}
+        self._closing: set[bytes] = set()  # channels this client started closing or closed: pay no more
+
+    def open(self, content_id: int, deposit: Amount, *, salt: bytes | None = None) -> ChannelKey:
+        key, info = self.channels.open(content_id, deposit, sender=self.account, salt=salt)
+        self._keys[key.id], self._spent[key.id], self._deposit[key.id] = key, 0, info.deposit
+        return key
+
+    def channel_for(self, content_id: int, provider: str | None = None) -> ChannelKey | None:
+        """An open channel of this client to `content_id` (and `provider`) with money left, if any."""
+        for key in self._keys.values():
+            if key.content_id == content_id and (provider is None or key.provider == provider) \
+                    and key.id not in self._closing and self.remaining(key) >= key.unit_price:
+                return key
+        return None
+
+    def top_up(self, key: ChannelKey, amount: Amount) -> ChannelInfo:
+        info = self.channels.top_up(key, amount, sender=self.account)
+        self._deposit[key.id] = info.deposit
+        return info
+
+    def spent(self, key: ChannelKey) -> int:
+        """Base units signed away on this channel so far."""
+        return self._spent.get(key.id, 0)
+
+    def remaining(self, key: ChannelKey) -> int:
+        return self._deposit.get(key.id, 0) - self.spent(key)
+
+    def pay(self, key: ChannelKey, units: int = 1) -> SignedVoucher:
+        """Meter `units` uses at the channel's price and sign the new cumulative total."""
+        if isinstance(units, bool) or not isinstance(units, int) or units < 1:
+            raise errors.InvalidInput(f"units is a positive whole number, got {units!r}")
+        if key.id not in self._keys:
+            raise errors.InvalidInput("this client did not open that channel")
+        if key.id in self._closing:
+            raise errors.InvalidInput("this client is closing that channel: open a new one")
+        total = self.spent(key) + units * key.unit_price
+        if total > self._deposit[key.id]:
+            raise errors.InvalidAmount(
+                f"the channel's deposit ({self.channels.currency.from_units(self._deposit[key.id])}) does not cover "
+                f"{units} more unit(s): top it up or open a new channel")
+        voucher = self.channels.sign_voucher(key, total, signer=self.account)
+        self._spent[key.id] = total
+        return voucher
+
+    def start_close(self, key: ChannelKey) -> ChannelInfo:
+        """Unilateral close: the remainder is refundable after the challenge period (then settle)."""
+        info = self.channels.start_close(key, sender=self.account)
+        self._closing.add(key.id)
+        return info
+
+    def settle(self, key: ChannelKey) -> ChannelInfo:
+        return self.channels.settle(key, sender=self.account)
+
+    def cooperative_close(self, key: ChannelKey, consent: SignedVoucher) -> ChannelInfo:
+        """Close at once with the provider's signed consent (ContentProvider.consent_to_close)."""
+        info = self.channels.cooperative_close(key, consent, sender=self.account)
+        self._closing.add(key.id)
+        return info
+
+    def withdraw(self) -> Receipt:
+        """Collect the remainders of this consumer's closed channels."""
+        return self.channels.withdraw(sender=self.account)
+
+
+# ==================================================================== provider
+@dataclass(frozen=True)
+class Accepted:
+    """A voucher the provider has stored: `paid` base units more than the previous one."""
+
+    key: ChannelKey
+    amount: int
+    paid: int
+    remaining: int  # deposit not yet signed over
+
+
+class ContentProvider:
+    """Verifies, stores and redeems the vouchers of channels to this provider's listings."""
+
+    def __init__(self, channels: Channels, account: AccountLike, store: VoucherStore):
+        self.channels = channels
+        self.account = channels.chain.account(account)
+        self.store = store
+        self._lock = threading.Lock()  # one redemption run at a time
+
+    # ------------------------------------------------------------- verifying
+    def accept(self, voucher: SignedVoucher, *, content_id: int | None = None, units: int = 1) -> Accepted:
+        """Check `voucher` as payment for `units` uses of `content_id` and store it durably; raises
+        VoucherRefused (nothing stored) when any rule fails."""
+        stored = self._channel(voucher.channel_id)
+        key = stored.key
+        if content_id is not None and key.content_id != content_id:
+            raise VoucherRefused("wrong_content", f"the channel pays for content {key.content_id}, not {content_id}")
+        if not signed_by(self.channels.domain, voucher, key.consumer):
+            raise VoucherRefused("wrong_signer", "the voucher is not signed by the channel's consumer for this "
+                                                 "channel, contract and chain")
+        if stored.closed:
+            raise VoucherRefused("closed", "the channel is closed")
+        if voucher.amount <= stored.amount:
+            raise VoucherRefused("stale", f"the voucher's amount {voucher.amount} does not exceed the last accepted "
+                                          f"{stored.amount}")
+        info = self.channels.get(key.id)
+        if not info.live(self.channels.chain.now):
+            if info.state is ChannelState.CLOSED:
+                self.store.mark_closed(key.id, info.redeemed)
+            raise VoucherRefused("closed", f"the channel is {info.state}" + (
+                " and its challenge period is over" if info.state is ChannelState.CLOSING else ""))
+        if voucher.amount > info.deposit:
+            raise VoucherRefused("over_deposit", f"the voucher's amount {voucher.amount} exceeds the deposit {info.deposit}")
+        due = units * key.unit_price
+        if voucher.amount - stored.amount < due:
+            raise VoucherRefused("underpaid", f"{units} unit(s) at {key.unit_price} cost {due}; the voucher adds "
+                                              f"{voucher.amount - stored.amount}")
+        if not self.store.record(voucher):  # a concurrent request stored a higher one first
+            raise VoucherRefused("stale", "a voucher with a higher amount was accepted meanwhile")
+        return Accepted(key, voucher.amount, voucher.amount - stored.amount, info.deposit - voucher.amount)
+
+    def _channel(self, channel_id: bytes) -> StoredChannel:
+        stored = self.store.get(channel_id)
+        if stored is None:
+            key = self.channels.key_of(channel_id)
+            if key is None:
+                raise VoucherRefused("unknown_channel", "no channel with this id was opened on this contract")
+            if key.provider != self.account.address:
+                raise VoucherRefused("not_our_channel", "the channel pays another provider")
+            self.store.add_channel(key)
+            stored = self.store.get(channel_id)
+        return stored
+
+    # ------------------------------------------------------------- redeeming
+    def redeem(self, *, batch_size: int = 50, only: set[bytes] | None = None) -> list[Receipt]:
+        """Redeem every stored voucher the chain has not paid yet, `batch_size` channels per transaction."""
+        if batch_size < 1:
+            raise errors.InvalidInput("batch_size must be at least 1")
+        with self._lock:
+            due = [c for c in self.store.open_channels() if c.unredeemed > 0 and (only is None or c.key.id in only)]
+            receipts = []
+            for start in range(0, len(due), batch_size):
+                batch = due[start:start + batch_size]
+                receipt = self.channels.redeem_many([(c.key, c.voucher) for c in batch], sender=self.account)
+                receipts.append(receipt)
+                paid = {e["channelId"]: e["cumulativeAmount"] for e in receipt.events_named("VoucherRedeemed")}
+                for c in batch:
+                    if c.key.id in paid:
+                        self.store.mark_redeemed(c.key.id, paid[c.key.id])
+                    else:  # skipped by the contract: closed or past its challenge period
+                        info = self.channels.get(c.key.id)
+                        self.store.mark_redeemed(c.key.id, info.redeemed)
+                        if not info.live(self.channels.chain.now):
+                            self.store.mark_closed(c.key.id, info.redeemed)
+            if due:
+                log.info("redeemed %d channel(s) in %d transaction(s)", len(due), len(receipts))
+            return receipts
+
+    def watch(self) -> list[bytes]:
+        """Look at the chain since the last look: record channels closed by their consumers, and
+        redeem at once the channels whose consumers started a unilateral close (the challenge
+        period is the provider's last chance). Returns the ids of those closing channels."""
+        start = int(self.store.get_meta("scanned_block", str(self.channels.deployed_at_block)))
+        head = self.channels.chain.block_number
+        for channel_id, redeemed in self.channels.closed_since(start, head):
+            if self.store.get(channel_id) is not None:
+                self.store.mark_closed(channel_id, redeemed)
+        closing = []
+        for channel_id, closes_at in self.channels.closing_since(start, head):
+            found = self.store.get(channel_id)
+            if found is not None and not found.closed:
+                self.store.mark_closing(channel_id, closes_at)
+                closing.append(channel_id)
+        if closing:
+            log.info("consumer(s) started closing %d channel(s): redeeming now", len(closing))
+            self.redeem(only=set(closing))
+        self.store.set_meta("scanned_block", str(head + 1))
+        return closing
+
+    def close(self, channel_id: bytes) -> ChannelInfo:
+        """Cooperative close by the provider with the latest stored voucher."""
+        stored = self._channel(channel_id)
+        with self._lock:
+            info = self.channels.close(stored.key, stored.voucher if stored.unredeemed > 0 else None, sender=self.account)
+            self.store.mark_closed(channel_id, info.redeemed)
+        return info
+
+    def consent_to_close(self, channel_id: bytes) -> SignedVoucher:
+        """The provider's signed consent for the consumer to close at the latest stored amount."""
+        stored = self._channel(channel_id)
+        return self.channels.sign_close(stored.key, stored.amount, signer=self.account)
+
+    def unredeemed(self) -> Decimal:
+        """Money in stored vouchers the chain has not paid yet."""
+        return self.channels.currency.from_units(sum(c.unredeemed for c in self.store.open_channels()))

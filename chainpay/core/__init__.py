@@ -1,0 +1,3 @@
+"""What every client stands on: the ABI codec (``abi``, ``abitypes``), typed errors (``errors``),
+Decimal money (``money``), the Solidity compiler (``compiler``) and the contract-client base
+(``contract``). Nothing here knows a contract family or a chain engine."""

@@ -1,0 +1,32 @@
+"""Helpers of the pay-per-use content suites (the `shop` fixture is in conftest.py): a provider, a platform and a service provider
+registered at platform A, and two listings split 70 / 20 / 10 among them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chainpay.content.catalogue import Listing
+
+SPLIT_BPS = (7000, 2000, 1000)
+
+
+@dataclass
+class Shop:
+    system: object
+    actors: object
+    provider: object
+    platform: object
+    service: object
+    song: Listing  # 3 yuan per download
+    page: Listing  # 0.10 yuan per call
+
+    @property
+    def payees(self):
+        return (self.provider, self.platform, self.service)
+
+    def balances(self, *who) -> tuple:
+        return tuple(self.system.currency.balance_of(w) for w in who)
+
+    def held(self):
+        """What the channel contract holds, and what it owes (live channels, earnings, refunds)."""
+        return self.system.currency.balance_of(self.system.channels.address)
