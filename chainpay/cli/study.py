@@ -8,7 +8,7 @@ from typing import Optional
 import click
 from rich.table import Table
 
-from .common import console
+from .common import console, engine_option, pick_engine
 
 
 @click.group()
@@ -23,7 +23,8 @@ def study() -> None:
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same results.")
 @click.option("--fault", "faults", multiple=True, type=click.Choice(["connector-offline", "recipient-absent", "chain-halt", "no-liquidity"]),
               help="Inject a fault into a share of bridge transfers (repeatable; share from [faults] in the config).")
-def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int, faults: tuple[str, ...]):
+@engine_option
+def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int, faults: tuple[str, ...], engine: str):
     """Bank route vs shared digital currency vs cross-chain bridge: report.md, results.csv, PNG charts."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -31,11 +32,13 @@ def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int,
     from ..studies.config import StudyConfig
 
     cfg = StudyConfig.load(config)
+    engine = pick_engine(engine)
     with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:
         tasks = {name: bar.add_task(label, total=transfers) for name, label in
                  (("bank", "bank route (simulated)"), ("shared", "shared currency (on chain)"), ("bridge", "bridge (two chains)"))}
-        rows = bridging.run(cfg, transfers, seed, faults, progress=lambda path, done: bar.update(tasks[path], completed=done))
+        rows = bridging.run(cfg, transfers, seed, faults, progress=lambda path, done: bar.update(tasks[path], completed=done),
+                            engine=engine)
     written = report.write_all(rows, cfg, out, seed=seed, faults=faults)
     table = Table(title=f"chainpay study bridging: {transfers:,} transfers, seed {seed}")
     for col in ("path", "delivered", "failure rate", "mean time", "p95", "fees %", "gas %"):

@@ -24,7 +24,7 @@ from ..bridge.client import Secret, hashlock_of
 from ..bridge.connector import Connector, ConnectorPolicy
 from ..bridge.crossing import FAULTS, Timing, cross
 from ..bridge.network import build_network
-from ..chain import TesterChain
+from ..chain import in_process
 from ..config import DeployConfig, TransferPolicy
 from ..currency.registry import identity_id
 from ..system import deploy
@@ -72,8 +72,9 @@ def gas_cost(config: StudyConfig, gas: int) -> Decimal:
 
 
 def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Sequence[str] = (),
-        progress: Callable[[str, int], None] = lambda path, n: None) -> list[Row]:
-    """Every path for the same `transfers` amounts; `progress(path, done)` after each transfer."""
+        progress: Callable[[str, int], None] = lambda path, n: None, engine: str | None = "eth-tester") -> list[Row]:
+    """Every path for the same `transfers` amounts; `progress(path, done)` after each transfer. The
+    on-chain paths run on the in-process `engine` (same rows on every engine: gas is exact)."""
     unknown = set(faults) - set(FAULTS)
     if unknown:
         from ..core.errors import InvalidInput
@@ -81,8 +82,8 @@ def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Seque
         raise InvalidInput(f"unknown fault(s) {', '.join(sorted(unknown))} (known: {', '.join(FAULTS)})")
     amounts = draw_amounts(config.amounts, transfers, random.Random(f"{seed}-amounts"))
     rows = _bank(config, amounts, random.Random(f"{seed}-bank"), progress)
-    rows += _shared(config, amounts, random.Random(f"{seed}-shared"), progress)
-    rows += _bridge(config, amounts, random.Random(f"{seed}-bridge"), list(faults), progress)
+    rows += _shared(config, amounts, random.Random(f"{seed}-shared"), progress, engine)
+    rows += _bridge(config, amounts, random.Random(f"{seed}-bridge"), list(faults), progress, engine)
     return rows
 
 
@@ -98,11 +99,15 @@ def _bank(config, amounts, rng, progress) -> list[Row]:
 
 
 # ---------------------------------------------------------------------------- shared currency
-def _shared(config, amounts, rng, progress) -> list[Row]:
+def _shared(config, amounts, rng, progress, engine) -> list[Row]:
+    with in_process(engine, accounts=7 + 3 * PEOPLE) as chain:
+        return _shared_on(chain, config, amounts, rng, progress)
+
+
+def _shared_on(chain, config, amounts, rng, progress) -> list[Row]:
     shared = config.shared
     policy = TransferPolicy(cooling_off=[(Decimal(0), shared.cooling_off_seconds)],
                             approval_threshold=shared.approval_threshold)
-    chain = TesterChain(num_accounts=7 + 3 * PEOPLE)
     system = deploy(chain, DeployConfig(transfers=policy))
     reg, cur = system.registry, system.currency
     officer_a, officer_b, keeper = chain.accounts[4], chain.accounts[5], chain.accounts[6]
@@ -162,10 +167,18 @@ def _revocable(config, system, i, amount, at_a, at_b, approver, keeper) -> Row:
 
 
 # ---------------------------------------------------------------------------- bridge
-def _bridge(config, amounts, rng, faults, progress) -> list[Row]:
+def _bridge(config, amounts, rng, faults, progress, engine) -> list[Row]:
     c = config.connector
     net = build_network(PEOPLE, tier=config.shared.user_tier, opening_balance=OPENING_BALANCE,
-                        connector_liquidity=c.liquidity)
+                        connector_liquidity=c.liquidity, engine=engine)
+    try:
+        return _bridge_on(net, config, amounts, rng, faults, progress)
+    finally:
+        net.close()
+
+
+def _bridge_on(net, config, amounts, rng, faults, progress) -> list[Row]:
+    c = config.connector
     policy = ConnectorPolicy(fee_rate=c.fee_rate, fee_min=c.fee_min, sender_lock_duration=c.sender_lock_duration,
                              inbound_lock_duration=c.inbound_lock_duration, claim_margin=c.claim_margin, quote_ttl=c.quote_ttl)
     connector = Connector(net.a.bridge, net.b.bridge, net.connector.a, net.connector.b, policy, clock=lambda: net.now)

@@ -199,3 +199,10 @@ def test_full_size_study_1000_transfers_every_fault(tmp_path):
     bridge = [r for r in rows if r.path == "bridge"]
     assert all(r.outcome in ("delivered", "refused", "refunded") for r in bridge)
     assert all(r.money_at.startswith("on A") for r in bridge if not r.delivered)  # never stranded
+
+
+def test_both_engines_give_the_same_rows():
+    # gas is exact on both and the clock is simulated, so every row (gas included) is identical
+    fast = bridging.run(CONFIG, 6, seed=3, engine="edr")
+    reference = bridging.run(CONFIG, 6, seed=3, engine="eth-tester")
+    assert fast == reference
