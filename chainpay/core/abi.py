@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from . import errors
 from .abitypes import canonical_type as _type

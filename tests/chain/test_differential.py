@@ -188,8 +188,7 @@ def test_engines_agree_on_every_transaction():
         fast = scenario(chain)
     assert _diff(reference[0], fast[0]) == []
     assert reference[1] == fast[1]
-    outcomes = {entry[1] for entry in reference[0]}
-    assert outcomes == {"ok", "revert", "refused", "view"} or outcomes >= {"ok", "revert"}
+    assert {entry[1] for entry in reference[0]} >= {"ok", "revert", "view"}
     assert sum(1 for entry in reference[0] if entry[1] == "revert") >= 20  # the refusals really ran
 
 

@@ -4,7 +4,6 @@ it is unavailable."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
