@@ -1,10 +1,10 @@
 """Deployment parameters, with defaults a user overrides from a TOML or JSON file.
 
 Daily limits by tier (whole yuan, None = unlimited). Tier 2's 5,000 yuan is the daily wallet
-withdrawal limit reported in shared/domain-facts.md; the others are illustrative steps around it.
+withdrawal limit reported in docs/sources.md (section 1); the others are illustrative steps around it.
 Tier 5 (institutions, and chainpay's own escrow contracts) stays unlimited.
 
-Revocable transfers (shared/domain-facts.md): a transfer above 5,000 yuan needs a second
+Revocable transfers (docs/sources.md, section 2): a transfer above 5,000 yuan needs a second
 authentication, disputes are handled within 72 hours; the 2-hour cooling-off follows the reported
 "within 2 hours" delay of indirect transfers.
 """
@@ -38,7 +38,7 @@ def _whole_yuan(what: str, value, maximum: int) -> Decimal:
 
 DEFAULT_DAILY_LIMITS: dict[int, Decimal | None] = {
     1: Decimal(1_000),  # basic, remotely verified
-    2: Decimal(5_000),  # standard wallet (domain-facts: 5,000 yuan/day withdrawal limit)
+    2: Decimal(5_000),  # standard wallet (docs/sources.md: 5,000 yuan/day withdrawal limit)
     3: Decimal(50_000),  # fully verified individual
     4: Decimal(1_000_000),  # merchant
     5: None,  # payment institution / issuer: no limit

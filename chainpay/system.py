@@ -7,7 +7,7 @@ registered as an identity of its own under the deployment's "chainpay contracts"
 unlimited tier (config.ESCROW_TIER). The revocable-transfer escrow also holds the currency's ESCROW
 role, to give back a sender's daily outflow when a transfer returns on the day it was sent.
 
-Manifest format (shared/design.md):
+Manifest format:
 ``{"chain_id", "rpc", "deployed_at_block", "contracts": {Name: {"address", "artifact"}}, "roles": {ROLE: [addresses]}}``
 """
 
