@@ -288,3 +288,21 @@ def test_compile_refuses_to_write_into_an_installed_package(tmp_path, monkeypatc
 
 def observe_dir(directory: Path):
     return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(directory.rglob("*"))}
+
+
+def test_a_deployment_that_fails_half_way_says_what_was_deployed_and_where(monkeypatch):
+    chain = chainpay.connect(accounts=4)
+    real = chain.deploy
+
+    def deploy(artifact, args, sender):
+        if artifact == "RevocableTransfers":
+            raise errors.TransactionFailed("the node went away")
+        return real(artifact, args, sender)
+
+    monkeypatch.setattr(chain, "deploy", deploy)
+    with pytest.raises(errors.DeploymentIncomplete) as info:
+        chainpay.deploy(chain)
+    assert list(info.value.deployed) == ["IdentityRegistry", "DigitalCurrency"]
+    for name, address in info.value.deployed.items():
+        assert f"{name} at {address}" in str(info.value)
+    assert "the node went away" in str(info.value)
