@@ -10,10 +10,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator, Optional
 
 from rich.console import Console
 
@@ -45,7 +45,7 @@ def load_system(manifest: Path):
     return system
 
 
-def connect_chain(rpc: Optional[str]):
+def connect_chain(rpc: str | None):
     from ..chain import connect
 
     return connect(rpc, private_keys=_keys_from_env()) if rpc else connect()
@@ -105,7 +105,7 @@ class _Lines:
         while not self._stop.wait(PROGRESS_EVERY):
             print(f"{self.text.rstrip('…')} ({time.monotonic() - self.started:.0f} s)", file=sys.stdout, flush=True)
 
-    def __enter__(self) -> "_Lines":
+    def __enter__(self) -> _Lines:
         self._thread.start()
         return self
 
@@ -132,7 +132,7 @@ _AMOUNT_ARGS = {"amount", "balance", "needed", "limit", "spentToday", "allowance
 
 
 def when(timestamp: int) -> str:
-    return datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def describe_revert(exc: errors.ContractRevert) -> str:

@@ -122,13 +122,16 @@ class Transfers(ContractClient):
         to_addr = self.chain.account(to).address
         if use_permit is None:
             use_permit = account.key is not None
-        self.preflight_send(account, to_addr, units)
         if use_permit:
             deadline = self.chain.now + 3600
             permit = self.currency.sign_permit(account, self.address, self.currency.from_units(units), deadline)
             sig = permit.signature
-            receipt = self._write("sendWithPermit", to_addr, units, memo, deadline, sig.v, sig.r, sig.s, sender=account)
+            args = (to_addr, units, memo, deadline, sig.v, sig.r, sig.s)
+            # One transaction: its dry run is the transaction itself as a call (the same error, nothing sent).
+            self.chain.call(self.address, self.artifact.fn("sendWithPermit").encode(args), sender=account)
+            receipt = self._write("sendWithPermit", *args, sender=account)
         else:
+            self.preflight_send(account, to_addr, units)
             before = self.currency.allowance(account, self.address)
             raised = before < self.currency.from_units(units)
             if raised:
@@ -143,11 +146,14 @@ class Transfers(ContractClient):
         return self._record(sent["id"], sent["memo"], receipt)
 
     def preflight_send(self, sender: AccountLike, to: AccountLike, units: int) -> None:
-        """Dry run of everything send() checks, as calls (nothing is sent): the amount's range, the
-        recipient, both parties registered and not frozen, and the sender's side of the escrow
-        deposit (balance, daily limit, pause) by simulating the currency transfer into escrow.
-        Raises the typed error the transaction would have raised."""
+        """Dry run, as calls (nothing is sent), of the approve-then-send path: the approve (sender
+        registered, not frozen, not paused), then what send() checks in the contract's order (the
+        amount's range, the recipient, both parties active) and the sender's side of the deposit into
+        escrow (balance, daily limit) by simulating the currency transfer into escrow. Raises the typed
+        error the first failing transaction would have raised."""
         account, to_addr = self.chain.account(sender), self.chain.account(to).address
+        self.chain.call(self.currency.address, self.currency.artifact.fn("approve").encode([self.address, units]),
+                        sender=account)
         if units > MAX_AMOUNT_UNITS:
             raise errors.revert_class("AmountTooLarge")(units, MAX_AMOUNT_UNITS)
         if to_addr in (account.address, self.address) or int(to_addr, 16) == 0:
