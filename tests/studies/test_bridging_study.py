@@ -17,7 +17,7 @@ from chainpay.studies.config import StudyConfig
 CONFIG = StudyConfig.load()
 
 
-# ------------------------------------------------------------------ the bank route vs shared/domain-facts.md
+# ------------------------------------------------------------------ the bank route vs docs/sources.md (section 1)
 @pytest.fixture(scope="module")
 def bank_sample():
     """20,000 simulated transfers with the default config and amount mix."""
