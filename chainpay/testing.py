@@ -69,6 +69,11 @@ def build_system(chain: Chain) -> tuple[System, Actors]:
     cur.mint(actors.alice, Decimal(1000))
     cur.mint(actors.bob, Decimal(1000))
     cur.mint(actors.carol, Decimal(100))
+    # Tests start at 01:00 UTC (of the next day), not at whatever the wall clock says: daily limits and
+    # their give-backs are per UTC day, and a test that moves hours ahead must not cross a midnight just
+    # because the suite ran late in the evening.
+    start = (chain.now // 86400 + 1) * 86400 + 3600
+    chain.advance_time(start - chain.now)
     return system, actors
 
 
