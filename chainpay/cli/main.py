@@ -11,6 +11,7 @@ import click
 
 from ..core import errors
 from .bench import bench
+from .connector import connector_group
 from .content import serve_content
 from .deploy import compile_cmd, demo, deploy
 from .study import study
@@ -22,7 +23,7 @@ def app() -> None:
     pass
 
 
-for command in (compile_cmd, deploy, demo, bench, transfer, serve_content, study):
+for command in (compile_cmd, deploy, demo, bench, transfer, serve_content, study, connector_group):
     app.add_command(command)
 
 
