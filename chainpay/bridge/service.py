@@ -15,6 +15,7 @@ polling (the chain clients are not shared between threads otherwise).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import threading
 import time
@@ -30,7 +31,7 @@ from starlette.routing import Route
 from ..chain import Account
 from ..core import errors
 from .client import Bridge
-from .connector import Connector, ConnectorPolicy, ConnectorRefused, Quote
+from .connector import FINAL, Connector, ConnectorPolicy, ConnectorRefused, Quote
 from .store import ConnectorStore, quote_from_json, quote_to_json, recover
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class ConnectorService:
         """Rebuild every stored deal from the chains; returns how many unfinished deals were found."""
         with self.lock:
             deals = [d for c in self.connectors.values() for d in recover(c, self.store)]
-        unfinished = sum(1 for d in deals if d.state.name not in ("REFUSED", "EXPIRED", "SETTLED", "LOST", "DELIVERED", "RETURNED"))
+        unfinished = sum(1 for d in deals if d.state not in FINAL)
         log.info("connector started: %d stored deals, %d unfinished", len(deals), unfinished)
         return unfinished
 
@@ -126,8 +127,6 @@ def create_app(service: ConnectorService, *, poll_every: float = 2.0) -> Starlet
 
 
 def quote_to_dict(q: Quote) -> dict:
-    import json
-
     return json.loads(quote_to_json(q))
 
 
@@ -153,6 +152,13 @@ class ConnectorClient:
 
     def deals(self) -> list[dict]:
         return self._http.get("/deals").json()
+
+    def healthy(self) -> bool:
+        """Whether the service answers (it does once its start-up rebuild is done)."""
+        try:
+            return self._http.get("/health").status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def close(self) -> None:
         self._http.close()

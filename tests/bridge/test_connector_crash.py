@@ -82,11 +82,8 @@ class ConnectorProcess:
         deadline = time.monotonic() + WAIT
         client = ConnectorClient(f"http://127.0.0.1:{self.port}")
         while True:
-            try:
-                if client._http.get("/health").status_code == 200:
-                    return client
-            except Exception:
-                pass
+            if client.healthy():
+                return client
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.kill()
                 pytest.fail(f"connector did not start: {self.log.read_text()[-2000:]}")
