@@ -6,7 +6,8 @@ costlier first-time cases for context. Throughput: SDK transfers per second agai
 default ``contract.functions.transfer(...).transact()`` on the same in-process chain. Revocable
 transfers: the gas of each step (send, second approval, revoke, release, per item of a batch
 release) next to a plain currency transfer measured on the same chain. Pay-per-use content: voucher signatures per second against eth-account's EIP-712 signer,
-and gas per use of on-chain purchases against micropayment channels.
+and gas per use of on-chain purchases against micropayment channels. Bridge: the gas of each step of a
+steady-state crossing between two chains next to a plain currency transfer on the same chain.
 """
 
 from __future__ import annotations
@@ -291,6 +292,34 @@ def bench_content_gas(progress: Callable[[str], None] = lambda _: None, engine: 
     return results
 
 
+def bench_bridge_gas(progress: Callable[[str], None] = lambda _: None, engine: str = "eth-tester") -> dict:
+    """Gas of each step of a bridge crossing in steady state: the person's second crossing (balances,
+    the bridge's holdings and the connector's standing allowance already in place), and a plain
+    currency transfer between two people who already hold balances, on chain A."""
+    from .bridge.connector import Connector, ConnectorPolicy
+    from .bridge.crossing import cross
+    from .bridge.network import build_network
+
+    progress("bridge crossing gas")
+    net = build_network(people=2, engine=engine)
+    try:
+        connector = Connector(net.a.bridge, net.b.bridge, net.connector.a, net.connector.b, ConnectorPolicy(),
+                              clock=lambda: net.now)
+        alice, bob = net.people
+        cross(net, connector, alice, Decimal(10))
+        result = cross(net, connector, alice, Decimal(10))
+        if result.outcome != "delivered" or len(result.receipts) != 4:
+            _fail(f"bridge crossing: {result.outcome} ({result.detail})")
+        lock, claim, inbound, outbound_claim = (r.gas_used for r in result.receipts)
+        net.a.currency.transfer(bob.a, Decimal(1), sender=alice.a)
+        plain = net.a.currency.transfer(bob.a, Decimal(1), sender=alice.a).gas_used
+    finally:
+        net.close()
+    return {"sender_lock_with_permit_gas": lock, "connector_lock_gas": inbound, "recipient_claim_gas": claim,
+            "connector_claim_gas": outbound_claim, "crossing_gas": result.gas, "currency_transfer_gas": plain,
+            "crossing_over_transfer": round(result.gas / plain, 2)}
+
+
 def run(transfers: int = 200, progress: Callable[[str], None] = lambda _: None, engine: str = "eth-tester",
         engine_transfers: int = 2000) -> dict:
     """Every benchmark section; later features add theirs here. The currency section compares the SDK
@@ -300,4 +329,5 @@ def run(transfers: int = 200, progress: Callable[[str], None] = lambda _: None, 
             "engine": bench_engine(engine_transfers, transfers, progress),
             "transfers": bench_transfers(progress, engine=engine),
             "vouchers": bench_vouchers(progress=progress),
-            "content_gas_per_use": bench_content_gas(progress, engine=engine)}
+            "content_gas_per_use": bench_content_gas(progress, engine=engine),
+            "bridge": bench_bridge_gas(progress, engine=engine)}

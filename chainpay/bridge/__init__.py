@@ -1,5 +1,6 @@
 """The hashed-timelock bridge between platforms on two chains (contracts/bridge): its client
-(``client``), the connector that makes the inbound leg (``connector``), a two-chain network for tests
+(``client``), the connector that makes the inbound leg (``connector``), its durable state (``store``) and
+long-running service (``service``, imported on demand: it needs starlette), a two-chain network for tests
 and studies (``network``) and the driver of one crossing (``crossing``)."""
 
 from .client import (

@@ -26,6 +26,9 @@ from ..currency.token import Currency
 BRIDGE_NAME = "HashedTimelockBridge"
 MIN_LOCK_DURATION = 5 * 60  # HashedTimelockBridge.MIN_LOCK_DURATION
 MAX_LOCK_DURATION = 30 * 86400  # HashedTimelockBridge.MAX_LOCK_DURATION
+# A claim is sent only if the lock's timelock lies more than this beyond the chain's clock, so that it
+# cannot be mined at or after the timelock (a reverted claim still publishes the preimage).
+CLAIM_MARGIN = 60
 
 
 class LockState(enum.IntEnum):
@@ -121,10 +124,30 @@ class Bridge(ContractClient):
             receipt = self._write("lock", to, units, hashlock, timelock, identity, sender=account)
         return self.get(receipt.event("Locked")["id"], receipt=receipt)
 
-    def claim(self, lock_id: int, preimage: bytes, *, sender: AccountLike) -> LockRecord:
-        """Pay the lock to its recipient by revealing the preimage (anyone may submit it)."""
-        receipt = self._write("claim", _check_id(lock_id), _bytes32(preimage, "preimage"), sender=self._sender(sender))
+    def claim(self, lock_id: int, preimage: bytes, *, sender: AccountLike, now: int | None = None,
+              margin: int = CLAIM_MARGIN) -> LockRecord:
+        """Pay the lock to its recipient by revealing the preimage (anyone may submit it).
+
+        A claim that is mined but reverts still publishes the preimage, and with it anyone can claim
+        the other leg of the crossing. So nothing is sent unless a dry run of the claim passes and
+        the lock's timelock lies more than `margin` seconds beyond `now` (the caller's clock; default
+        the chain's latest block): otherwise the dry run's typed error (LockExpired, AccountFrozen,
+        EnforcedPause, IdentityMismatch, ...) is raised and the preimage stays secret."""
+        lock_id, preimage, account = _check_id(lock_id), _bytes32(preimage, "preimage"), self._sender(sender)
+        if isinstance(margin, bool) or not isinstance(margin, int) or margin < 0:
+            raise errors.InvalidInput(f"margin is a whole number of seconds, got {margin!r}")
+        record = self.get(lock_id)
+        clock = self.chain.now if now is None else now
+        if record.state is LockState.OPEN and clock + margin >= record.timelock:
+            raise errors.revert_class("LockExpired")(lock_id, record.timelock)
+        data = self.artifact.fn("claim").encode((lock_id, preimage))
+        self.chain.call(self.address, data, sender=account)  # raises the typed error: nothing is sent
+        receipt = self._write("claim", lock_id, preimage, sender=account)
         return self.get(lock_id, receipt=receipt)
+
+    def recover_unheld(self, to: AccountLike, *, sender: AccountLike | None = None) -> Receipt:
+        """Pay currency sent to the bridge outside any lock to `to` (DEFAULT_ADMIN); open locks stay."""
+        return self._write("recoverUnheld", self.chain.account(to).address, sender=self._sender(sender, "DEFAULT_ADMIN"))
 
     def refund(self, lock_id: int, *, sender: AccountLike) -> LockRecord:
         """Return an expired lock to its locker (anyone may)."""

@@ -59,20 +59,20 @@ class HaltableChain(Haltable, TesterChain):
 
     __test__ = False
 
-    def __init__(self, name: str, num_accounts: int):
-        super().__init__(num_accounts=num_accounts)
+    def __init__(self, name: str, num_accounts: int, chain_id: int | None = None):
+        super().__init__(num_accounts=num_accounts, chain_id=chain_id)
         self._init_halting(name)
 
 
-def haltable_chain(name: str, num_accounts: int, engine: str | None = "eth-tester") -> Chain:
-    """A haltable in-process chain on `engine` (see chainpay.chain.resolve_engine)."""
+def haltable_chain(name: str, num_accounts: int, engine: str | None = "eth-tester", chain_id: int | None = None) -> Chain:
+    """A haltable in-process chain on `engine` (see chainpay.chain.resolve_engine), with its own `chain_id`."""
     if resolve_engine(engine) == "eth-tester":
-        return HaltableChain(name, num_accounts)
+        return HaltableChain(name, num_accounts, chain_id)
     from ..chain.edr import EdrChain
 
     class HaltableEdrChain(Haltable, EdrChain):
         def __init__(self):
-            super().__init__(num_accounts=num_accounts)
+            super().__init__(num_accounts=num_accounts, **({"chain_id": chain_id} if chain_id else {}))
             self._init_halting(name)
 
     return HaltableEdrChain()
@@ -165,8 +165,18 @@ class Network:
         return self.a.currency.total_supply() + self.b.currency.total_supply()
 
 
-def _platform(name: str, institution: int, num_accounts: int, config: DeployConfig | None, engine: str | None) -> Platform:
-    chain = haltable_chain(name, num_accounts, engine)
+# Each platform's chain has its own id: EIP-712 signatures (permits, authorizations, vouchers) bind the
+# chain id, so a signature made for one platform is refused on the other even where the contracts and
+# the signer's address coincide (the same deployer and nonces give the same addresses on both chains).
+CHAIN_IDS = {"A": 0xC0A1, "B": 0xC0B2}
+
+
+def _platform(name: str, institution: int, num_accounts: int, config: DeployConfig | None, engine: str | None,
+              chain: Chain | None = None) -> Platform:
+    if chain is None:
+        chain = haltable_chain(name, num_accounts, engine, chain_id=CHAIN_IDS[name])
+    elif len(chain.accounts) < num_accounts:
+        raise errors.InvalidInput(f"chain {name} has {len(chain.accounts)} accounts, the network needs {num_accounts}")
     system = deploy(chain, config)
     bridge = deploy_bridge(system)
     officer = chain.accounts[4]
@@ -178,16 +188,23 @@ def _platform(name: str, institution: int, num_accounts: int, config: DeployConf
 
 def build_network(people: int = 4, *, tier: int = 3, opening_balance: Decimal = Decimal(20_000),
                   connector_liquidity: Decimal = Decimal(100_000), config: DeployConfig | None = None,
-                  salt: bytes = b"chainpay-two-platforms", engine: str | None = "eth-tester") -> Network:
+                  salt: bytes = b"chainpay-two-platforms", engine: str | None = "eth-tester",
+                  chains: tuple[Chain, Chain] | None = None) -> Network:
     """Two platforms with `people` customers registered on both (at `tier`, `opening_balance` on A)
     and a connector holding `connector_liquidity` on each side.
 
     Accounts: #0-#3 run each chain (admin, issuer, compliance, pauser), #4 is the platform's KYC
     officer, #5 the connector; customers use #6.. on A and the same indices counted from the end on B,
-    so a person's two addresses differ and only the identity hash ties them together."""
+    so a person's two addresses differ and only the identity hash ties them together.
+
+    `chains`: two chains to deploy on (e.g. two nodes; they must have different chain ids), instead of
+    two in-process chains on one simulated clock."""
     num_accounts = 6 + people
-    a = _platform("A", 1, num_accounts, config, engine)
-    b = _platform("B", 2, num_accounts, config, engine)
+    if chains is not None:
+        if chains[0].chain_id == chains[1].chain_id:
+            raise errors.InvalidInput(f"both chains have chain id {chains[0].chain_id}: signatures would replay across them")
+    a = _platform("A", 1, num_accounts, config, engine, chains[0] if chains else None)
+    b = _platform("B", 2, num_accounts, config, engine, chains[1] if chains else None)
     connector = _register(a, b, "connector", identity_id({"institution": "bridge connector"}, salt),
                           a.chain.accounts[5], b.chain.accounts[5], CONNECTOR_TIER, connector_institution=True)
     for platform, account in ((a, connector.a), (b, connector.b)):
@@ -201,7 +218,8 @@ def build_network(people: int = 4, *, tier: int = 3, opening_balance: Decimal = 
         a.currency.mint(person.a, opening_balance)
         network.people.append(person)
     network.now = max(a.chain.now, b.chain.now)
-    a.chain.clock = b.chain.clock = lambda: network.now
+    if chains is None:
+        a.chain.clock = b.chain.clock = lambda: network.now
     return network
 
 

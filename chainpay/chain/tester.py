@@ -38,11 +38,14 @@ class TesterChain(Chain):
     engine = "eth-tester"
     trusted_blocks = True
 
-    def __init__(self, num_accounts: int = 20):
+    def __init__(self, num_accounts: int = 20, chain_id: int | None = None):
         from eth_tester import EthereumTester, PyEVMBackend
 
         state = PyEVMBackend.generate_genesis_state(num_accounts=num_accounts)
         backend = PyEVMBackend(genesis_state=state)
+        if chain_id is not None:  # py-evm reads the id from the chain's class (a revert rebuilds the instance)
+            chain_class = type(backend.chain)
+            backend.chain.__class__ = type(chain_class.__name__, (chain_class,), {"chain_id": int(chain_id)})
         self.tester = EthereumTester(backend)
         accounts = [Account(k.public_key.to_checksum_address(), k.to_bytes()) for k in backend.account_keys]
         super().__init__(accounts)

@@ -45,6 +45,7 @@ def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engin
     _engine_table(results["engine"])
     _transfers_table(results["transfers"])
     _print_content_bench(results)
+    _bridge_table(results["bridge"])
     if json_out:
         json_out.write_text(json.dumps(results, indent=2) + "\n")
         console.print(f"results written to {json_out}")
@@ -104,3 +105,16 @@ def _print_content_bench(results: dict) -> None:
     console.print(f"per transaction: open {g['open_gas']:,}, close with voucher {g['close_with_voucher_gas']:,}, "
                   f"redeem {g['redeem_gas']:,}, withdraw {g['withdraw_gas']:,} (one per consumer, any number of "
                   f"channels), distribute {g['distribute_gas']:,} (one per listing, any number of channels)")
+
+
+def _bridge_table(br: dict) -> None:
+    base = br["currency_transfer_gas"]
+    table = Table(title="chainpay bench: bridge crossing (gas, steady state; baseline: a plain currency transfer)")
+    for col in ("step", "gas", "x currency transfer"):
+        table.add_column(col, justify="left" if col == "step" else "right")
+    for label, key in (("sender's lock on A (with permit)", "sender_lock_with_permit_gas"),
+                       ("connector's lock on B", "connector_lock_gas"), ("recipient's claim on B", "recipient_claim_gas"),
+                       ("connector's claim on A", "connector_claim_gas"), ("whole crossing", "crossing_gas"),
+                       ("plain currency transfer", "currency_transfer_gas")):
+        table.add_row(label, f"{br[key]:,}", f"{br[key] / base:.2f}x")
+    console.print(table)

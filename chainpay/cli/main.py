@@ -12,6 +12,7 @@ import click
 from ..core import errors
 from .bench import bench
 from .common import describe_revert
+from .connector import connector_group
 from .content import serve_content
 from .deploy import compile_cmd, demo, deploy
 from .study import study
@@ -23,7 +24,7 @@ def app() -> None:
     pass
 
 
-for command in (compile_cmd, deploy, demo, bench, transfer, serve_content, study):
+for command in (compile_cmd, deploy, demo, bench, transfer, serve_content, study, connector_group):
     app.add_command(command)
 
 

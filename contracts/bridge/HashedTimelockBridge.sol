@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {DigitalCurrency} from "../token/DigitalCurrency.sol";
 import {PermitOrAllowance} from "../token/PermitOrAllowance.sol";
@@ -18,8 +19,13 @@ import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
 ///      lock must name the locker's own identity; an inbound lock (by a connector) must name the
 ///      recipient's identity, checked again at claim time. Both platforms register the same person
 ///      under the same identity hash, so a connector copies the hash from the outbound lock's event.
-///      Invariant: token.balanceOf(this) >= sum of the amounts of Open locks.
+///      Invariant: token.balanceOf(this) == totalLocked == sum of the amounts of Open locks, unless
+///      someone pays this contract directly; that excess is nobody's lock and the admin can return it
+///      (recoverUnheld). A hashlock is not unique: anyone may lock under a hashlock they saw, so a
+///      connector matches a lock by its locker and identity, never by the hashlock alone.
 contract HashedTimelockBridge is AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for DigitalCurrency;
+
     /// @notice Allowed to provide liquidity: to receive outbound locks and to make inbound ones.
     bytes32 public constant CONNECTOR_ROLE = keccak256("CONNECTOR");
 
@@ -70,6 +76,8 @@ contract HashedTimelockBridge is AccessControl, ReentrancyGuardTransient {
     /// @param preimage revealed here, for the connector to claim the other leg with
     event Claimed(uint256 indexed id, bytes32 indexed hashlock, address indexed recipient, bytes32 preimage);
     event Refunded(uint256 indexed id, bytes32 indexed hashlock, address indexed locker);
+    /// @notice Currency paid to the bridge outside any lock was returned.
+    event UnheldRecovered(address indexed to, uint256 amount);
 
     error UnknownLock(uint256 id);
     error WrongState(uint256 id, State state);
@@ -148,7 +156,7 @@ contract HashedTimelockBridge is AccessControl, ReentrancyGuardTransient {
         l.state = State.Claimed;
         totalLocked -= amount;
         emit Claimed(id, l.hashlock, recipient, preimage);
-        token.transfer(recipient, amount);
+        token.safeTransfer(recipient, amount);
     }
 
     /// @notice Return an Open lock to its locker once its timelock has passed (anyone may call).
@@ -159,7 +167,20 @@ contract HashedTimelockBridge is AccessControl, ReentrancyGuardTransient {
         l.state = State.Refunded;
         totalLocked -= amount;
         emit Refunded(id, l.hashlock, locker);
-        token.transfer(locker, amount);
+        token.safeTransfer(locker, amount);
+    }
+
+    /// @notice Pay currency sent to this contract directly (not through a lock) to `to`. Only the
+    ///         excess over totalLocked can move: open locks are untouchable (DEFAULT_ADMIN).
+    /// @param to where the excess goes (a registered, active account)
+    /// @return amount what was paid (0 when nothing is unheld)
+    function recoverUnheld(address to) external nonReentrant onlyRole(DEFAULT_ADMIN_ROLE) returns (uint256 amount) {
+        if (to == address(0)) revert ZeroAddress();
+        amount = token.balanceOf(address(this)) - totalLocked;
+        if (amount != 0) {
+            emit UnheldRecovered(to, amount);
+            token.safeTransfer(to, amount);
+        }
     }
 
     // ------------------------------------------------------------------ views
@@ -207,7 +228,7 @@ contract HashedTimelockBridge is AccessControl, ReentrancyGuardTransient {
         totalLocked += amount;
         emit Locked(id, hashlock, msg.sender, recipient, amount, timelock, identity, inbound);
         // Last: the currency checks the locker (registered, not frozen, daily limit, not paused).
-        token.transferFrom(msg.sender, address(this), amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @dev `account` must be active in this chain's registry and belong to identity `named`.

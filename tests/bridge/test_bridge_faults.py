@@ -126,17 +126,6 @@ def test_connector_refuses_a_lock_whose_T_A_leaves_too_little_time(net, connecto
     assert ledger(net) == before
 
 
-def test_connector_ignores_a_lock_for_less_than_quoted(net, connector):
-    alice = person(net, 0)
-    secret = Secret.new()
-    quote = connector.quote(Decimal(10), alice.b, alice.identity, secret.hashlock)
-    net.a.bridge.lock(quote.pay_to, quote.amount, secret.hashlock, quote.min_timelock, alice.identity, sender=alice.a)
-    step(net)
-    connector.poll()
-    assert connector.deals[secret.hashlock].state is DealState.REFUSED
-    assert net.b.bridge.lock_count() == 0
-
-
 def test_chain_A_down_past_the_claim_margin_is_the_connectors_loss_not_the_users(net, connector):
     # The HTLC's residual risk: after the reveal on B the connector must claim on A before T_A. The
     # claim margin covers outages shorter than it; a longer one costs the connector, never the user.

@@ -124,6 +124,12 @@ def test_bench_json_has_the_documented_shape(tmp_path):
     assert set(results["vouchers"]) >= {"sign_per_s", "verify_per_s", "eth_account_sign_per_s", "eth_account_verify_per_s"}
     content = results["content_gas_per_use"]
     assert set(content) >= {"buy", "channel_10", "channel_100", "channel_1000"}
+    # bridge section (issue 11): the four steps add up to the crossing, each a whole transaction
+    br = results["bridge"]
+    steps = ("sender_lock_with_permit_gas", "connector_lock_gas", "recipient_claim_gas", "connector_claim_gas")
+    assert sum(br[k] for k in steps) == br["crossing_gas"] and all(br[k] > 21_000 for k in steps)
+    assert br["crossing_over_transfer"] == round(br["crossing_gas"] / br["currency_transfer_gas"], 2)
+    assert "bridge crossing" in result.stdout
     assert content["channel_1000"] <= 200 and content["buy"] / content["channel_1000"] >= 100
     assert "content gas per use" in result.stdout and "vouchers" in result.stdout
 
