@@ -146,6 +146,10 @@ class Chain(ABC):
         """A handle to the current state, for :meth:`revert`."""
         return self._snapshot()
 
+    def _mined_empty_block(self) -> None:
+        """An in-process engine mined a block with no transaction (time moved): the index need not read it."""
+        self.index.saw_block(self.block_number, [])
+
     def revert(self, snapshot_id: Any) -> None:
         """Return the chain to a snapshot (the event index forgets the blocks reverted away)."""
         self._revert(snapshot_id)

@@ -244,6 +244,7 @@ class EdrChain(Chain):
         target = self.now + int(seconds)
         self.rpc("evm_setNextBlockTimestamp", [_hex(target)])
         self.rpc("evm_mine")
+        self._mined_empty_block()
         return target
 
     def set_next_block_time(self, timestamp: int) -> None:
@@ -256,6 +257,7 @@ class EdrChain(Chain):
         if timestamp > latest + 1:
             self.rpc("evm_setNextBlockTimestamp", [_hex(timestamp - 1)])
             self.rpc("evm_mine")
+            self._mined_empty_block()
         self.rpc("evm_setNextBlockTimestamp", [_hex(timestamp)])
 
     def _snapshot(self) -> int:

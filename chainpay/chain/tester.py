@@ -147,6 +147,7 @@ class TesterChain(Chain):
             self.tester.time_travel(target + 1)  # eth-tester mines the travel block one second early
         else:
             self.tester.mine_blocks(1)
+        self._mined_empty_block()
         return self.now
 
     def set_next_block_time(self, timestamp: int) -> None:
