@@ -116,10 +116,11 @@ def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Seque
 
 def run_replicates(config: StudyConfig, transfers: int, seed: int, replicates: int, faults: Sequence[str] = (),
                    progress: Callable[[str, int], None] = lambda path, n: None, paths: Sequence[str] = PATHS) -> list[Row]:
-    """`replicates` independent runs with seeds seed, seed + 1, ...: rows of all of them (Row.seed tells apart)."""
+    """`replicates` independent runs with seeds seed, seed + 1, ...: rows of all of them (Row.seed tells apart);
+    `progress(group, done)` counts over all replicates."""
     rows = []
     for k in range(replicates):
-        rows += run(config, transfers, seed + k, faults, progress, paths)
+        rows += run(config, transfers, seed + k, faults, lambda group, n, k=k: progress(group, k * transfers + n), paths)
     return rows
 
 
