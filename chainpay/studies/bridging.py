@@ -69,6 +69,7 @@ class Row:
     seed: int = 1
     attempts: int = 1
     txs: int = 0  # transactions the transfer needed (all senders)
+    started: float = 0.0  # simulated clock at the request (on-chain paths)
 
     @property
     def delivered(self) -> bool:
@@ -246,12 +247,13 @@ def _bridge(config, amounts, seed, progress) -> list[Row]:
     rows = []
     for i, amount in enumerate(amounts):
         net.advance(_gap(rng))
+        started = net.now
         fault = _pick_fault(rng, config.faults)
         secret_bytes = rng.randbytes(32)
         confirm = costs.confirmation_seconds(config.chain, latency)
         if latency.random() < config.shared.frozen_rate:  # the wallet's dry run refuses before the lock
             rows.append(Row(i, "bridge", amount, "refused", confirm, Decimal(0), 0, Decimal(0), ON_A_FROZEN,
-                            "recipient frozen: refused before sending", seed, 1, 0))
+                            "recipient frozen: refused before sending", seed, 1, 0, started))
             progress("bridge", i + 1)
             continue
         result = cross(net, connector, net.people[i % PEOPLE], amount, timing, fault,
@@ -260,7 +262,7 @@ def _bridge(config, amounts, seed, progress) -> list[Row]:
         detail = result.detail + (f" [fault: {fault}]" if fault else "")
         txs = len(result.receipts)
         rows.append(Row(i, "bridge", amount, result.outcome, max(seconds, 1.0), result.fee, result.gas,
-                        gas_cost(config, result.gas, txs), result.money_at, detail, seed, 1, txs))
+                        gas_cost(config, result.gas, txs), result.money_at, detail, seed, 1, txs, started))
         progress("bridge", i + 1)
     return rows
 

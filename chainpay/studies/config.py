@@ -211,7 +211,9 @@ def _merge(raw: dict, section: str, values, where: str, prefix: str = "") -> Non
 
 def _convert(section, name: str, value):
     """`value` as the type `section`'s field `name` declares (a sweep's values arrive as numbers or text)."""
-    kind = next(f.type for f in fields(section) if f.name == name)
+    kind = next((f.type for f in fields(section) if f.name == name), None)
+    if kind is None:
+        raise KeyError(name)
     return _typed(kind, name, value)
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Sequence
 
-from . import charts, sensitivity
+from . import charts, costs, sensitivity
 from .bridging import ON_CHAIN, PATHS, SIMULATED, Row
 from .charts import LABELS
 from .config import StudyConfig
@@ -108,6 +108,22 @@ def _minimum_fee_rows(rows: Sequence[Row], config: StudyConfig) -> list[str]:
     return lines
 
 
+def _liquidity_line(rows: Sequence[Row], config: StudyConfig) -> str:
+    """The connector's locked liquidity: each inbound lock held from the request until the crossing ends
+    (an upper bound: the connector locks a block or two after the request)."""
+    bridge = [r for r in rows if r.path == "bridge" and r.txs > 1]
+    per_seed = [costs.Liquidity.of([(r.started, r.started + r.seconds, float(r.amount)) for r in bridge if r.seed == s],
+                                   config.connector.liquidity_rate) for s in sorted({r.seed for r in bridge})]
+    if not per_seed:
+        return "- connector liquidity: no crossing locked any"
+    volume = float(sum(r.amount for r in rows if r.path == "bridge"))
+    cost = sum(x.cost for x in per_seed)
+    return (f"- connector liquidity: peak {max(x.peak for x in per_seed):,.2f} yuan locked at once, time-weighted "
+            f"{statistics.fmean(x.time_weighted for x in per_seed):,.2f} yuan; priced at {config.connector.liquidity_rate:.1%} "
+            f"a year it costs {cost:,.6f} yuan ({cost / volume * 100 if volume else 0:.6f} % of the bridge's volume; "
+            "crossings here run one after another, so the peak is the largest amount, not a concurrent load)")
+
+
 def write_report(rows: Sequence[Row], config: StudyConfig, out: Path, *, seed: int, faults: Sequence[str],
                  figures: dict[str, Path], swings=None) -> Path:
     paths = [p for p in PATHS if any(r.path == p for r in rows)]
@@ -174,6 +190,8 @@ def write_report(rows: Sequence[Row], config: StudyConfig, out: Path, *, seed: i
                      f"{s.gas_mean:,.0f} gas and {s.txs_mean:.1f} transactions per transfer on average")
         where = "; ".join(f"{count:,} {place}" for place, count in s.failures.items())
         lines.append(f"- after a transfer that did not arrive the money is: {where}" if where else "- every transfer arrived")
+        if s.path == "bridge":
+            lines.append(_liquidity_line(rows, c))
         if s.path in RULES:
             lines.append(f"- rules enforced: {RULES[s.path]}")
         if s.path in SIMULATED and s.path != "bank":
