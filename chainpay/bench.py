@@ -16,7 +16,8 @@ import time
 from decimal import Decimal
 from typing import Callable
 
-from .chain import TesterChain
+from .chain import in_process
+from .core import errors
 from .core.abi import load_artifact
 from .currency.registry import identity_id
 from .system import deploy
@@ -34,10 +35,10 @@ def _rate(n: int, fn: Callable[[int], None]) -> float:
 OFFICER = 4  # account index of the bench platform's KYC officer
 
 
-def _bench_system(num_accounts: int, people: dict[int, int]):
+def _bench_system(num_accounts: int, people: dict[int, int], engine: str = "eth-tester"):
     """A fresh in-process chain and deployment with one white-listed platform whose officer has
     registered each account index in `people` (index -> tier) as a person of its own."""
-    chain = TesterChain(num_accounts=num_accounts)
+    chain = in_process(engine, num_accounts)
     system = deploy(chain)
     officer = chain.accounts[OFFICER]
     system.registry.add_institution(1, "Bench Pay", 3)
@@ -100,12 +101,55 @@ def bench_currency(transfers: int = 200, progress: Callable[[str], None] = lambd
     }
 
 
-def bench_transfers(progress: Callable[[str], None] = lambda _: None, batch_sizes=(10, 50)) -> dict:
+def _engine_run(engine: str, transfers: int) -> tuple[float, list]:
+    """Transfers/s of the permissioned currency through the SDK on `engine`, and what each step of a
+    fixed sequence reported (gas of each receipt, or the typed error and its arguments)."""
+    chain, system, _ = _bench_system(12, {5: 3, 6: 3, 7: 3, 8: 1}, engine=engine)
+    try:
+        cur = system.currency
+        alice, bob, carol, dave = (chain.accounts[i] for i in (5, 6, 7, 8))
+        cur.mint(alice, Decimal(10_000_000))
+        cur.mint(bob, Decimal(1))
+        outcomes = []
+        for to, amount, sender in ((bob, "1.00", alice), (carol, "1.00", alice), (bob, "1.00", alice),
+                                   (dave, "0.50", alice), (alice, "2000", dave), (bob, "5", chain.accounts[9])):
+            try:
+                outcomes.append(cur.transfer(to, Decimal(amount), sender=sender).gas_used)
+            except errors.ChainpayError as exc:
+                outcomes.append((type(exc).__name__, getattr(exc, "values", ())))
+        rate = _rate(transfers, lambda i: cur.transfer(bob, Decimal("0.01"), sender=alice))
+        return rate, outcomes
+    finally:
+        close = getattr(chain, "close", None)
+        if close:
+            close()
+
+
+def bench_engine(transfers: int = 2000, reference_transfers: int = 200,
+                 progress: Callable[[str], None] = lambda _: None) -> dict:
+    """The fast engine against eth-tester in this run: SDK transfers per second (receipt decoded,
+    typed errors raised) and whether every step reported the same gas and errors on both."""
+    from .chain.edr import unavailable_reason
+
+    progress("engine: eth-tester")
+    tester_rate, tester_outcomes = _engine_run("eth-tester", reference_transfers)
+    reason = unavailable_reason()
+    if reason is not None:
+        return {"edr_tx_per_s": None, "eth_tester_tx_per_s": round(tester_rate, 1), "ratio": None,
+                "gas_equal": None, "unavailable": reason}
+    progress("engine: EDR")
+    edr_rate, edr_outcomes = _engine_run("edr", transfers)
+    return {"edr_tx_per_s": round(edr_rate, 1), "eth_tester_tx_per_s": round(tester_rate, 1),
+            "ratio": round(edr_rate / tester_rate, 1), "gas_equal": edr_outcomes == tester_outcomes,
+            "steps_compared": len(tester_outcomes), "transfers_measured": {"edr": transfers, "eth_tester": reference_transfers}}
+
+
+def bench_transfers(progress: Callable[[str], None] = lambda _: None, batch_sizes=(10, 50), engine: str = "eth-tester") -> dict:
     """Gas of each revocable-transfer step in steady state (the escrow already holds transfers, the
     sender already paid today), next to a plain currency transfer between the same people. Batch
     releases pay 10 distinct recipients in turn (cold storage for each new one in a batch)."""
     # a batch pays 10 distinct recipients (accounts 10-19) in turn, each already holding money
-    chain, system, officer = _bench_system(20, {5: 3, 6: 3, **{i: 1 for i in range(10, 20)}})
+    chain, system, officer = _bench_system(20, {5: 3, 6: 3, **{i: 1 for i in range(10, 20)}}, engine)
     reg, cur, t = system.registry, system.currency, system.transfers
     alice, bob, device, keeper = (chain.accounts[i] for i in (5, 6, 7, 8))
     payees = chain.accounts[10:20]
@@ -191,7 +235,7 @@ def _fail(what: str) -> None:
     raise AssertionError(f"benchmark self-check failed: {what}")
 
 
-def bench_content_gas(progress: Callable[[str], None] = lambda _: None) -> dict:
+def bench_content_gas(progress: Callable[[str], None] = lambda _: None, engine: str = "eth-tester") -> dict:
     """Gas per use of pay-per-use content: `buy` pays each use on chain (three payee transfers);
     channel_N = (open with permit + provider's cooperative close redeeming the last of N vouchers) / N,
     the N uses themselves being off-chain vouchers (0 gas). Steady state: payees and the channel
@@ -199,7 +243,7 @@ def bench_content_gas(progress: Callable[[str], None] = lambda _: None) -> dict:
     a refund to a refundable balance that was empty (the costlier case)."""
     from .content.vouchers import Signer
 
-    chain, system, _ = _bench_system(12, {i: 3 for i in range(5, 10)})
+    chain, system, _ = _bench_system(12, {i: 3 for i in range(5, 10)}, engine)
     cur, cat, ch = system.currency, system.catalogue, system.channels
     provider, platform, service, consumer, other = (chain.accounts[i] for i in (5, 6, 7, 8, 9))
     cur.mint(consumer, Decimal(40_000))
@@ -247,9 +291,13 @@ def bench_content_gas(progress: Callable[[str], None] = lambda _: None) -> dict:
     return results
 
 
-def run(transfers: int = 200, progress: Callable[[str], None] = lambda _: None) -> dict:
-    """Every benchmark section; later features add theirs here."""
+def run(transfers: int = 200, progress: Callable[[str], None] = lambda _: None, engine: str = "eth-tester",
+        engine_transfers: int = 2000) -> dict:
+    """Every benchmark section; later features add theirs here. The currency section compares the SDK
+    with web3.py on eth-tester; the gas sections run on `engine` (their figures are the same on every
+    engine); the engine section measures the fast engine against eth-tester."""
     return {"currency": bench_currency(transfers, progress),
-            "transfers": bench_transfers(progress),
+            "engine": bench_engine(engine_transfers, transfers, progress),
+            "transfers": bench_transfers(progress, engine=engine),
             "vouchers": bench_vouchers(progress=progress),
-            "content_gas_per_use": bench_content_gas(progress)}
+            "content_gas_per_use": bench_content_gas(progress, engine=engine)}

@@ -3,16 +3,21 @@
 One in-process chain and one deployed system per test session, with two institutions, a KYC officer
 each and four registered customers; every test runs inside a snapshot that is reverted afterwards,
 so tests are isolated and deployment runs once.
+
+The engine comes from the environment: ``CHAINPAY_TEST_ENGINE=edr|eth-tester|auto`` (default
+``auto``: the fast engine when node and its npm packages are present, else eth-tester). Suites that
+build their own chains call :func:`test_chain` to follow the same choice.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 
-from .chain import Account, TesterChain
+from .chain import Account, Chain, in_process, resolve_engine
 from .currency.registry import identity_id
 from .system import System, deploy
 
@@ -47,7 +52,7 @@ class Actors:
         return identity_id("carol")
 
 
-def build_system(chain: TesterChain) -> tuple[System, Actors]:
+def build_system(chain: Chain) -> tuple[System, Actors]:
     a = chain.accounts
     system = deploy(chain)
     actors = Actors(admin=a[0], issuer=a[1], compliance=a[2], pauser=a[3], officer_a=a[4], officer_b=a[5],
@@ -67,10 +72,31 @@ def build_system(chain: TesterChain) -> tuple[System, Actors]:
     return system, actors
 
 
+ENGINE_VARIABLE = "CHAINPAY_TEST_ENGINE"
+
+
+def test_engine() -> str:
+    """The engine the fixtures use: $CHAINPAY_TEST_ENGINE, else the fast one when available."""
+    return resolve_engine(os.environ.get(ENGINE_VARIABLE) or "auto")
+
+
+test_engine.__test__ = False  # a helper, not a test
+
+
+def test_chain(accounts: int = 16) -> Chain:
+    """A new in-process chain on the fixtures' engine (close() it when done)."""
+    return in_process(test_engine(), accounts)
+
+
+test_chain.__test__ = False
+
+
 @pytest.fixture(scope="session")
 def chainpay_deployment() -> tuple[System, Actors]:
     """The session's chain, system and actors (deployed once)."""
-    return build_system(TesterChain(num_accounts=16))
+    chain = test_chain(16)
+    yield build_system(chain)
+    chain.close()
 
 
 @pytest.fixture

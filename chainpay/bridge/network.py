@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable
 
-from ..chain import Account, TesterChain
+from ..chain import Account, Chain, TesterChain, resolve_engine
 from ..config import DeployConfig
 from ..core import errors
 from ..currency.registry import identity_id
@@ -35,14 +35,11 @@ class ChainHalted(errors.ChainConnectionError):
     """The chain produces no blocks right now (a simulated outage)."""
 
 
-class HaltableChain(TesterChain):
-    """An in-process chain that can stop producing blocks: while halted every send is refused.
-    Reads still answer (a node keeps serving its last state during a consensus stall)."""
+class Haltable:
+    """Mixin for an in-process engine: a chain that can stop producing blocks; while halted every send
+    is refused. Reads still answer (a node keeps serving its last state during a consensus stall)."""
 
-    __test__ = False
-
-    def __init__(self, name: str, num_accounts: int):
-        super().__init__(num_accounts=num_accounts)
+    def _init_halting(self, name: str) -> None:
         self.name = name
         self.halted = False
         self.clock: Callable[[], int] | None = None  # the simulated clock a transaction's block follows
@@ -57,12 +54,36 @@ class HaltableChain(TesterChain):
         return super()._send(sender, tx)
 
 
+class HaltableChain(Haltable, TesterChain):
+    """A haltable eth-tester chain."""
+
+    __test__ = False
+
+    def __init__(self, name: str, num_accounts: int):
+        super().__init__(num_accounts=num_accounts)
+        self._init_halting(name)
+
+
+def haltable_chain(name: str, num_accounts: int, engine: str | None = "eth-tester") -> Chain:
+    """A haltable in-process chain on `engine` (see chainpay.chain.resolve_engine)."""
+    if resolve_engine(engine) == "eth-tester":
+        return HaltableChain(name, num_accounts)
+    from ..chain.edr import EdrChain
+
+    class HaltableEdrChain(Haltable, EdrChain):
+        def __init__(self):
+            super().__init__(num_accounts=num_accounts)
+            self._init_halting(name)
+
+    return HaltableEdrChain()
+
+
 @dataclass
 class Platform:
     """One platform: its chain, deployed system, bridge and KYC officer."""
 
     name: str
-    chain: HaltableChain
+    chain: Haltable
     system: System
     bridge: Bridge
     officer: Account
@@ -97,6 +118,11 @@ class Network:
     people: list[Person] = field(default_factory=list)
     salt: bytes = b"chainpay-two-platforms"
     now: int = 0
+
+    def close(self) -> None:
+        """Stop both chains' engines (the fast engine's node processes)."""
+        self.a.chain.close()
+        self.b.chain.close()
 
     # ------------------------------------------------------------- clock
     def advance(self, seconds: int) -> int:
@@ -139,8 +165,8 @@ class Network:
         return self.a.currency.total_supply() + self.b.currency.total_supply()
 
 
-def _platform(name: str, institution: int, num_accounts: int, config: DeployConfig | None) -> Platform:
-    chain = HaltableChain(name, num_accounts)
+def _platform(name: str, institution: int, num_accounts: int, config: DeployConfig | None, engine: str | None) -> Platform:
+    chain = haltable_chain(name, num_accounts, engine)
     system = deploy(chain, config)
     bridge = deploy_bridge(system)
     officer = chain.accounts[4]
@@ -152,7 +178,7 @@ def _platform(name: str, institution: int, num_accounts: int, config: DeployConf
 
 def build_network(people: int = 4, *, tier: int = 3, opening_balance: Decimal = Decimal(20_000),
                   connector_liquidity: Decimal = Decimal(100_000), config: DeployConfig | None = None,
-                  salt: bytes = b"chainpay-two-platforms") -> Network:
+                  salt: bytes = b"chainpay-two-platforms", engine: str | None = "eth-tester") -> Network:
     """Two platforms with `people` customers registered on both (at `tier`, `opening_balance` on A)
     and a connector holding `connector_liquidity` on each side.
 
@@ -160,8 +186,8 @@ def build_network(people: int = 4, *, tier: int = 3, opening_balance: Decimal = 
     officer, #5 the connector; customers use #6.. on A and the same indices counted from the end on B,
     so a person's two addresses differ and only the identity hash ties them together."""
     num_accounts = 6 + people
-    a = _platform("A", 1, num_accounts, config)
-    b = _platform("B", 2, num_accounts, config)
+    a = _platform("A", 1, num_accounts, config, engine)
+    b = _platform("B", 2, num_accounts, config, engine)
     connector = _register(a, b, "connector", identity_id({"institution": "bridge connector"}, salt),
                           a.chain.accounts[5], b.chain.accounts[5], CONNECTOR_TIER, connector_institution=True)
     for platform, account in ((a, connector.a), (b, connector.b)):

@@ -19,6 +19,7 @@ from eth_utils import to_checksum_address
 
 from ..core import errors
 from ..core.abi import Event, decode_log, load_all_artifacts, load_artifact
+from .index import LogIndex
 
 log = logging.getLogger(__name__)
 
@@ -62,14 +63,19 @@ AccountLike = Account | str | int
 
 
 class Chain(ABC):
-    """Common behaviour of both chain kinds; see :func:`connect`."""
+    """Common behaviour of every engine; see :func:`connect`."""
 
     rpc_url: str | None = None
+    engine: str = "?"
+    # True when every block of the chain is made by this object (in-process engines): the event index
+    # then learns from receipts and reads only blocks it did not see; on a node it reads new ranges.
+    trusted_blocks: bool = False
 
     def __init__(self, accounts: Sequence[Account]):
         self.accounts: list[Account] = list(accounts)
         self._by_address = {a.address.lower(): a for a in self.accounts}
         load_all_artifacts()  # event and error tables for decoding
+        self.index = LogIndex(self, trusted=self.trusted_blocks, head=self.block_number if self.trusted_blocks else -1)
 
     # ---------------------------------------------------------------- accounts
     def account(self, who: AccountLike) -> Account:
@@ -127,27 +133,35 @@ class Chain(ABC):
         """Make the next transaction's block carry exactly `timestamp` (after the latest block)."""
 
     @abstractmethod
-    def snapshot(self) -> Any:
-        """A handle to the current state, for :meth:`revert`."""
+    def _snapshot(self) -> Any: ...
 
     @abstractmethod
-    def revert(self, snapshot_id: Any) -> None:
-        """Return the chain to a snapshot."""
+    def _revert(self, snapshot_id: Any) -> None: ...
 
     @abstractmethod
     def eth_balance(self, who: AccountLike) -> int: ...
 
     @abstractmethod
-    def _logs(self, address: str, topics: list, from_block: int, to_block: int | str) -> list[dict]: ...
+    def _logs(self, address: str | list[str] | None, topics: list, from_block: int, to_block: int | str) -> list[dict]:
+        """Raw logs in a block range (address None: every contract), each with its block_number;
+        only the event index calls this, for ranges it has not seen."""
 
     # ---------------------------------------------------------------- shared behaviour
+    def snapshot(self) -> Any:
+        """A handle to the current state, for :meth:`revert`."""
+        return self._snapshot()
+
+    def revert(self, snapshot_id: Any) -> None:
+        """Return the chain to a snapshot (the event index forgets the blocks reverted away)."""
+        self._revert(snapshot_id)
+        self.index.rewind(self.block_number)
+
     def logs(self, address: str, topics: Sequence[bytes | Sequence[bytes] | None] = (), *, from_block: int = 0,
              to_block: int | str = "latest") -> list[Event]:
         """Decoded events a contract emitted, oldest first. `topics` filters by position (topic 0
-        is the event's signature hash; None matches anything; a list matches any of its items)."""
-        raw = self._logs(self.account(address).address, [_topic_filter(t) for t in topics], from_block, to_block)
-        decoded = (decode_log(e["address"], e["topics"], e["data"], e["log_index"]) for e in raw)
-        return [e for e in decoded if e is not None]
+        is the event's signature hash; None matches anything; a list matches any of its items).
+        Answered by the event index (see chain/index.py): no rescan of the chain's history."""
+        return self.index.query(self.account(address).address, [_topic_filter(t) for t in topics], from_block, to_block)
 
     @property
     def now(self) -> int:
@@ -180,11 +194,14 @@ class Chain(ABC):
         return receipt
 
     def _receipt(self, raw: dict) -> Receipt:
-        events = []
+        events, seen = [], []
         for entry in raw["logs"]:
             event = decode_log(entry["address"], entry["topics"], entry["data"], entry["log_index"])
             if event is not None:
                 events.append(event)
+                seen.append({"address": event.address, "topics": entry["topics"], "log_index": event.log_index, "event": event})
+        if self.trusted_blocks:  # the index learns this block from its receipt (one transaction per block)
+            self.index.saw_block(raw["block_number"], seen)
         contract = raw.get("contract_address")
         return Receipt(
             tx_hash=raw["tx_hash"],
@@ -196,6 +213,15 @@ class Chain(ABC):
 
     def describe(self) -> str:
         return self.rpc_url or "in-process eth-tester chain"
+
+    def close(self) -> None:
+        """Release what the engine holds (the EDR engine's node process; nothing for the others)."""
+
+    def __enter__(self) -> "Chain":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _topic_filter(topic):

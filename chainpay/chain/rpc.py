@@ -6,6 +6,7 @@ signed locally when chainpay holds the key, or by the node for its own accounts.
 
 from __future__ import annotations
 
+import time
 from typing import Any, Sequence
 
 from eth_account import Account as EthAccount
@@ -17,6 +18,8 @@ from .base import Account, AccountLike, Chain
 
 class RpcChain(Chain):
     """Any Ethereum JSON-RPC node: anvil locally, Besu or GoQuorum for a permissioned network."""
+
+    engine = "rpc"
 
     def __init__(self, url: str, private_keys: Sequence[bytes | str] = (), timeout: float = 120.0):
         from web3 import HTTPProvider, Web3
@@ -85,7 +88,7 @@ class RpcChain(Chain):
             else:
                 tx_hash = self.w3.eth.send_transaction(tx)
             self._nonces[addr] += 1
-            raw = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout)
+            raw = self._wait_receipt(tx_hash)
         except (ContractLogicError, Web3RPCError) as exc:
             self._nonces.pop(sender.address, None)
             raise self._rpc_error(exc) from None
@@ -141,15 +144,38 @@ class RpcChain(Chain):
             raise ValueError(f"timestamp {timestamp} is not after the latest block ({self.now})")
         self._rpc("evm_setNextBlockTimestamp", [int(timestamp)])
 
-    def _logs(self, address: str, topics: list, from_block: int, to_block: int | str) -> list[dict]:
-        entries = self.w3.eth.get_logs({"address": address, "topics": topics, "fromBlock": from_block, "toBlock": to_block})
+    def _logs(self, address, topics: list, from_block: int, to_block: int | str) -> list[dict]:
+        query = {"fromBlock": from_block, "toBlock": to_block}
+        if address is not None:
+            query["address"] = address
+        if topics:
+            query["topics"] = topics
         return [{"address": e["address"], "topics": [bytes(t) for t in e["topics"]], "data": bytes(e["data"]),
-                 "log_index": e["logIndex"]} for e in entries]
+                 "log_index": e["logIndex"], "block_number": e["blockNumber"]} for e in self.w3.eth.get_logs(query)]
 
-    def snapshot(self) -> str:
+    def _block_hash(self, number: int) -> str | None:
+        block = self.w3.eth.get_block(number)
+        return None if block is None else block["hash"].to_0x_hex()
+
+    def _wait_receipt(self, tx_hash):
+        """The receipt, asked for at once and then at growing intervals (web3's wait polls every 0.1 s,
+        which on an automining node like anvil is 100 ms added to every transaction)."""
+        from web3.exceptions import TransactionNotFound
+
+        deadline, pause = time.monotonic() + self.timeout, 0.002
+        while True:
+            try:
+                return self.w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                if time.monotonic() > deadline:
+                    raise errors.TransactionFailed(f"no receipt within {self.timeout:.0f}s", tx_hash.to_0x_hex()) from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.1)
+
+    def _snapshot(self) -> str:
         return self._rpc("evm_snapshot", [])
 
-    def revert(self, snapshot_id: str) -> None:
+    def _revert(self, snapshot_id: str) -> None:
         if not self._rpc("evm_revert", [snapshot_id]):
             raise errors.ChainConnectionError(f"the node could not revert to snapshot {snapshot_id}")
         self._nonces.clear()

@@ -35,6 +35,8 @@ class TesterChain(Chain):
     for tests and demos only."""
 
     __test__ = False  # not a pytest test class, despite its name
+    engine = "eth-tester"
+    trusted_blocks = True
 
     def __init__(self, num_accounts: int = 20):
         from eth_tester import EthereumTester, PyEVMBackend
@@ -152,26 +154,30 @@ class TesterChain(Chain):
         if timestamp > earliest:
             self.tester.time_travel(int(timestamp))  # mines a block at timestamp - 1
 
-    def _logs(self, address: str, topics: list, from_block: int, to_block: int | str) -> list[dict]:
-        end = self.block_number if to_block == "latest" else to_block
-        # eth-tester filters match one topic value per position: filter on the address, match here.
-        filter_id = self.tester.create_log_filter(from_block=from_block, to_block=end, address=address)
-        try:
-            entries = self.tester.get_all_filter_logs(filter_id)
-        finally:
-            self.tester.delete_filter(filter_id)
+    def _logs(self, address, topics: list, from_block: int, to_block: int | str) -> list[dict]:
+        # Straight from py-evm's blocks and receipts: eth-tester's own log filter finds each receipt by
+        # scanning the chain backwards from its head, which makes any range query cost the whole chain.
+        chain, db = self.tester.backend.chain, self.tester.backend.chain.chaindb
+        end = self.block_number if to_block == "latest" else int(to_block)
+        wanted = None
+        if address is not None:
+            wanted = {bytes.fromhex(a[2:].lower()) for a in ([address] if isinstance(address, str) else address)}
         out = []
-        for entry in entries:
-            entry_topics = [_as_bytes(t) for t in entry["topics"]]
-            if _topics_match(entry_topics, topics):
-                out.append({"address": entry["address"], "topics": entry_topics, "data": _as_bytes(entry["data"]),
-                            "log_index": entry["log_index"]})
+        for number in range(max(0, from_block), end + 1):
+            log_index = 0
+            for receipt in chain.get_canonical_block_by_number(number).get_receipts(db):
+                for entry in receipt.logs:
+                    entry_topics = [t.to_bytes(32, "big") for t in entry.topics]
+                    if (wanted is None or entry.address in wanted) and _topics_match(entry_topics, topics):
+                        out.append({"address": "0x" + entry.address.hex(), "topics": entry_topics, "data": bytes(entry.data),
+                                    "log_index": log_index, "block_number": number})
+                    log_index += 1
         return out
 
-    def snapshot(self) -> int:
+    def _snapshot(self) -> int:
         return self.tester.take_snapshot()
 
-    def revert(self, snapshot_id: int) -> None:
+    def _revert(self, snapshot_id: int) -> None:
         self.tester.revert_to_snapshot(snapshot_id)
 
     def eth_balance(self, who: AccountLike) -> int:

@@ -9,18 +9,23 @@ from typing import Optional
 import click
 from rich.table import Table
 
-from .common import console
+from .common import console, engine_option, pick_engine
 
 
 @click.command()
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write the results as JSON here.")
 @click.option("--transfers", type=click.IntRange(min=10), default=200, show_default=True, help="Transfers per throughput measurement.")
-def bench(json_out: Optional[Path], transfers: int):
+@click.option("--engine-transfers", type=click.IntRange(min=10), default=2000, show_default=True,
+              help="Transfers measured on the fast engine (eth-tester runs --transfers).")
+@engine_option
+def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engine: str):
     """Measure gas and throughput against plain baselines in one run."""
     from .. import bench as benchmarks
 
+    engine = pick_engine(engine)
     with console.status("benchmarking…") as status:
-        results = benchmarks.run(transfers, progress=lambda step: status.update(f"benchmarking: {step}…"))
+        results = benchmarks.run(transfers, progress=lambda step: status.update(f"benchmarking: {step}…"), engine=engine,
+                                 engine_transfers=engine_transfers)
     cur = results["currency"]
     table = Table(title="chainpay bench: currency")
     for col in ("measure", "chainpay", "baseline", "ratio"):
@@ -32,11 +37,24 @@ def bench(json_out: Optional[Path], transfers: int):
                   f"{cur['first_outflow_transfer_gas'] / cur['oz_erc20_first_transfer_gas']:.3f}x")
     table.add_row("transfers per second (eth-tester)", f"{cur['sdk_tx_per_s']:,}", f"{cur['naive_web3_tx_per_s']:,} (web3 transact())", f"{cur['tx_per_s_ratio']:.2f}x")
     console.print(table)
+    _engine_table(results["engine"])
     _transfers_table(results["transfers"])
     _print_content_bench(results)
     if json_out:
         json_out.write_text(json.dumps(results, indent=2) + "\n")
         console.print(f"results written to {json_out}")
+
+
+def _engine_table(e: dict) -> None:
+    table = Table(title="chainpay bench: engines (currency transfers through the SDK, one run)")
+    for col in ("engine", "transfers per second", "gas and errors as eth-tester"):
+        table.add_column(col, justify="left" if col == "engine" else "right")
+    table.add_row("eth-tester (py-evm, reference)", f"{e['eth_tester_tx_per_s']:,}", "-")
+    if e.get("edr_tx_per_s") is None:
+        table.add_row("EDR", "unavailable", e.get("unavailable", ""))
+    else:
+        table.add_row(f"EDR ({e['ratio']}x)", f"{e['edr_tx_per_s']:,}", "identical" if e["gas_equal"] else "DIFFERENT")
+    console.print(table)
 
 
 def _transfers_table(tr: dict) -> None:

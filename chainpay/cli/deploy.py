@@ -9,7 +9,7 @@ import click
 from rich.table import Table
 
 from ..core import errors
-from .common import RPC_HELP, connect_chain, console
+from .common import RPC_HELP, connect_chain, console, engine_option, pick_engine
 
 
 @click.command("compile")
@@ -60,8 +60,10 @@ def deploy(rpc: Optional[str], out: Path, config: Optional[Path]):
 
 @click.command()
 @click.option("--rpc", default=None, help=RPC_HELP)
-def demo(rpc: Optional[str]):
+@engine_option
+def demo(rpc: Optional[str], engine: str):
     """Tell the story: issue, register, pay across platforms, refuse over-limit and frozen payments."""
     from ..demo import run_demo
 
-    run_demo(connect_chain(rpc), console)
+    with connect_chain(rpc, "eth-tester" if rpc else pick_engine(engine)) as chain:
+        run_demo(chain, console)

@@ -9,7 +9,7 @@ from typing import Optional
 import click
 from rich.table import Table
 
-from .common import console
+from .common import console, engine_option, pick_engine
 
 
 @click.group()
@@ -52,8 +52,9 @@ PATHS_HELP = "Comma-separated paths to run (default: all; the simulated routes t
 @click.option("--paths", "paths_text", default=None, help=PATHS_HELP)
 @click.option("--fault", "faults", multiple=True, type=click.Choice(["connector-offline", "recipient-absent", "chain-halt", "no-liquidity"]),
               help="Inject a fault into faults.share of bridge transfers (repeatable; rates also in [faults] of the config).")
+@engine_option
 def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int, replicates: int, paths_text: Optional[str],
-                   faults: tuple[str, ...]):
+                   faults: tuple[str, ...], engine: str):
     """Today's routes vs shared digital currency vs cross-chain bridge: report.md, results.csv, PNG charts."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -63,12 +64,13 @@ def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int,
     cfg = bridging.with_faults(StudyConfig.load(config), faults)
     paths = _paths(paths_text)
     _writable_dir(out)
+    engine = pick_engine(engine)
     total = transfers * replicates
     with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:
         tasks = {name: bar.add_task(label, total=total) for name, label in
                  (("simulated", "routes (simulated)"), ("shared", "shared currency (on chain)"), ("bridge", "bridge (two chains)"))}
-        rows = bridging.run_replicates(cfg, transfers, seed, replicates, paths=paths,
+        rows = bridging.run_replicates(cfg, transfers, seed, replicates, paths=paths, engine=engine,
                                        progress=lambda group, n: bar.update(tasks[group], completed=n))
     written = report.write_all(rows, cfg, out, seed=seed, faults=faults)
     table = Table(title=f"chainpay study bridging: {transfers:,} transfers x {replicates} replicate(s), seed {seed}")
@@ -94,8 +96,9 @@ def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int,
 @click.option("--workers", type=click.IntRange(min=1, max=64), default=2, show_default=True, help="Local cluster size.")
 @click.option("--scheduler", default=None, help="Address of a running Dask scheduler (default: a local cluster).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("study-sweep"), show_default=True, help="Output directory.")
+@engine_option
 def study_sweep(grid_specs: tuple[str, ...], seeds: int, transfers: int, config: Optional[Path], paths_text: Optional[str],
-                workers: int, scheduler: Optional[str], out: Path):
+                workers: int, scheduler: Optional[str], out: Path, engine: str):
     """Run the bridging study over a grid of parameters x seeds on Dask: sweep.csv, sweep.md, one chart per parameter."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -104,7 +107,7 @@ def study_sweep(grid_specs: tuple[str, ...], seeds: int, transfers: int, config:
 
     grid = sweep.parse_grid(grid_specs)
     tasks = sweep.plan(StudyConfig.load(config), grid, seeds, transfers, paths=_paths(paths_text),
-                       config_file=str(config) if config else None)
+                       config_file=str(config) if config else None, engine=pick_engine(engine))
     _writable_dir(out)
     with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console) as bar:

@@ -32,7 +32,7 @@ from ..bridge.connector import Connector, ConnectorPolicy
 from ..bridge.crossing import FAULTS, Timing, cross
 from ..core.errors import InvalidInput
 from ..bridge.network import build_network
-from ..chain import TesterChain
+from ..chain import in_process
 from ..config import DeployConfig, TransferPolicy
 from ..currency.registry import identity_id
 from ..system import deploy
@@ -99,9 +99,11 @@ def with_faults(config: StudyConfig, faults: Sequence[str]) -> StudyConfig:
 
 
 def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Sequence[str] = (),
-        progress: Callable[[str, int], None] = lambda path, n: None, paths: Sequence[str] = PATHS) -> list[Row]:
+        progress: Callable[[str, int], None] = lambda path, n: None, paths: Sequence[str] = PATHS,
+        engine: str | None = "eth-tester") -> list[Row]:
     """Every path in `paths` for the same `transfers` amounts; `progress(group, done)` after each
-    transfer, group being "simulated", "shared" or "bridge"."""
+    transfer, group being "simulated", "shared" or "bridge". The on-chain paths run on the in-process
+    `engine` (the same rows on every engine: gas is exact)."""
     config = with_faults(config, faults)
     unknown = set(paths) - set(PATHS)
     if unknown:
@@ -109,19 +111,27 @@ def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Seque
     amounts = draw_amounts(config.amounts, transfers, random.Random(f"{seed}-amounts"))
     rows = _simulated(config, amounts, seed, [p for p in SIMULATED if p in paths], progress)
     if "shared-direct" in paths or "shared-revocable" in paths:
-        rows += [r for r in _shared(config, amounts, seed, progress) if r.path in paths]
+        with in_process(engine, accounts=8 + 3 * PEOPLE) as chain:
+            rows += [r for r in _shared(chain, config, amounts, seed, progress) if r.path in paths]
     if "bridge" in paths:
-        rows += _bridge(config, amounts, seed, progress)
+        net = build_network(PEOPLE, tier=config.shared.user_tier, opening_balance=OPENING_BALANCE,
+                            connector_liquidity=config.connector.liquidity, engine=engine)
+        try:
+            rows += _bridge(net, config, amounts, seed, progress)
+        finally:
+            net.close()
     return rows
 
 
 def run_replicates(config: StudyConfig, transfers: int, seed: int, replicates: int, faults: Sequence[str] = (),
-                   progress: Callable[[str, int], None] = lambda path, n: None, paths: Sequence[str] = PATHS) -> list[Row]:
+                   progress: Callable[[str, int], None] = lambda path, n: None, paths: Sequence[str] = PATHS,
+                   engine: str | None = "eth-tester") -> list[Row]:
     """`replicates` independent runs with seeds seed, seed + 1, ...: rows of all of them (Row.seed tells apart);
     `progress(group, done)` counts over all replicates."""
     rows = []
     for k in range(replicates):
-        rows += run(config, transfers, seed + k, faults, lambda group, n, k=k: progress(group, k * transfers + n), paths)
+        rows += run(config, transfers, seed + k, faults, lambda group, n, k=k: progress(group, k * transfers + n), paths,
+                    engine)
     return rows
 
 
@@ -142,12 +152,11 @@ def _simulated(config, amounts, seed, paths, progress) -> list[Row]:
 
 
 # ---------------------------------------------------------------------------- shared currency
-def _shared(config, amounts, seed, progress) -> list[Row]:
+def _shared(chain, config, amounts, seed, progress) -> list[Row]:
     shared = config.shared
     rng, latency = random.Random(f"{seed}-shared"), random.Random(f"{seed}-shared-latency")
     policy = TransferPolicy(cooling_off=[(Decimal(0), shared.cooling_off_seconds)],
                             approval_threshold=shared.approval_threshold)
-    chain = TesterChain(num_accounts=8 + 3 * PEOPLE)
     system = deploy(chain, DeployConfig(transfers=policy))
     reg, cur = system.registry, system.currency
     officer_a, officer_b, keeper = chain.accounts[4], chain.accounts[5], chain.accounts[6]
@@ -234,11 +243,9 @@ def _revocable(config, system, i, amount, at_a, to, approver, keeper, missent, c
 
 
 # ---------------------------------------------------------------------------- bridge
-def _bridge(config, amounts, seed, progress) -> list[Row]:
+def _bridge(net, config, amounts, seed, progress) -> list[Row]:
     c = config.connector
     rng, latency = random.Random(f"{seed}-bridge"), random.Random(f"{seed}-bridge-latency")
-    net = build_network(PEOPLE, tier=config.shared.user_tier, opening_balance=OPENING_BALANCE,
-                        connector_liquidity=c.liquidity)
     policy = ConnectorPolicy(fee_rate=c.fee_rate, fee_min=c.fee_min, sender_lock_duration=c.sender_lock_duration,
                              inbound_lock_duration=c.inbound_lock_duration, claim_margin=c.claim_margin, quote_ttl=c.quote_ttl)
     connector = Connector(net.a.bridge, net.b.bridge, net.connector.a, net.connector.b, policy, clock=lambda: net.now)

@@ -34,6 +34,7 @@ class Task:
     transfers: int
     paths: tuple[str, ...]
     config_file: str | None = None
+    engine: str = "eth-tester"  # each worker starts its own chain engine
 
 
 def parse_grid(specs: Sequence[str]) -> dict[str, list[str]]:
@@ -49,21 +50,21 @@ def parse_grid(specs: Sequence[str]) -> dict[str, list[str]]:
 
 
 def plan(config: StudyConfig, grid: dict[str, list[str]], seeds: int, transfers: int, first_seed: int = 1,
-         paths: Sequence[str] = bridging.PATHS, config_file: str | None = None) -> list[Task]:
+         paths: Sequence[str] = bridging.PATHS, config_file: str | None = None, engine: str = "eth-tester") -> list[Task]:
     """Every grid point x seed as a Task; each point's config is checked here, before anything runs."""
     keys = list(grid)
     tasks = []
     for point, values in enumerate(itertools.product(*(grid[k] for k in keys))):
         overrides = tuple(zip(keys, values))
         config.with_overrides(dict(overrides))  # raises on a bad key or value
-        tasks += [Task(point, overrides, first_seed + k, transfers, tuple(paths), config_file) for k in range(seeds)]
+        tasks += [Task(point, overrides, first_seed + k, transfers, tuple(paths), config_file, engine) for k in range(seeds)]
     return tasks
 
 
 def run_task(task: Task) -> list[dict]:
     """One study run (on the worker that gets it): its per-path figures as rows of the sweep table."""
     config = StudyConfig.load(task.config_file).with_overrides(dict(task.overrides))
-    rows = bridging.run(config, task.transfers, task.seed, paths=task.paths)
+    rows = bridging.run(config, task.transfers, task.seed, paths=task.paths, engine=task.engine)
     out = []
     for path in task.paths:
         figures = Figures.of([r for r in rows if r.path == path])

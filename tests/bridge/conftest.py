@@ -10,7 +10,11 @@ from chainpay.bridge.network import Network, build_network
 
 @pytest.fixture(scope="session")
 def bridge_network() -> Network:
-    return build_network(people=3)
+    from chainpay.testing import test_engine
+
+    network = build_network(people=3, engine=test_engine())
+    yield network
+    network.close()
 
 
 @pytest.fixture

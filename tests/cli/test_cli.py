@@ -91,9 +91,15 @@ def test_usage_errors_exit_2_without_traceback():
 
 def test_bench_json_has_the_documented_shape(tmp_path):
     out = tmp_path / "bench.json"
-    result = run_cli("bench", "--json", str(out), "--transfers", "10")
+    result = run_cli("bench", "--json", str(out), "--transfers", "10", "--engine-transfers", "50")
     assert result.returncode == 0, result.stderr
     cur = json.loads(out.read_text())["currency"]
+    # the engine section (issue 10): both engines measured in this run, same gas and typed errors
+    engine = json.loads(out.read_text())["engine"]
+    assert isinstance(engine["eth_tester_tx_per_s"], float) and isinstance(engine["edr_tx_per_s"], float)
+    assert engine["ratio"] == pytest.approx(engine["edr_tx_per_s"] / engine["eth_tester_tx_per_s"], rel=0.01)
+    assert engine["gas_equal"] is True and engine["steps_compared"] >= 6
+    assert "engines" in result.stdout
     for key, kind in (("transfer_gas", int), ("oz_erc20_transfer_gas", int), ("gas_ratio", float),
                       ("sdk_tx_per_s", float), ("naive_web3_tx_per_s", float)):
         assert isinstance(cur[key], kind), key
@@ -120,3 +126,14 @@ def test_bench_json_has_the_documented_shape(tmp_path):
     assert set(content) >= {"buy", "channel_10", "channel_100", "channel_1000"}
     assert content["channel_1000"] <= 200 and content["buy"] / content["channel_1000"] >= 100
     assert "content gas per use" in result.stdout and "vouchers" in result.stdout
+
+
+def test_without_node_the_fast_engine_falls_back_with_one_line(tmp_path):
+    env = {"CHAINPAY_NODE": str(tmp_path / "no-node"), "CHAINPAY_NODE_MODULES": str(tmp_path)}
+    result = run_cli("study", "bridging", "--transfers", "2", "--out", str(tmp_path / "out"), env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    notes = [line for line in result.stdout.splitlines() if "fast engine unavailable" in line]
+    assert len(notes) == 1 and "eth-tester" in notes[0]
+    refused = run_cli("study", "bridging", "--transfers", "2", "--engine", "edr", "--out", str(tmp_path / "o2"),
+                      env=env, cwd=tmp_path)
+    assert_one_plain_error_line(refused, "no-node")

@@ -17,7 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from support import run_state_machine
 
 from chainpay import errors
-from chainpay.chain import TesterChain
+from chainpay.testing import test_chain
 from chainpay.content.catalogue import split_units
 from chainpay.content.channels import ChannelState
 from chainpay.currency.registry import identity_id
@@ -191,7 +191,7 @@ class ChannelModel(RuleBasedStateMachine):
 
 @pytest.fixture(scope="module")
 def deployment():
-    system, actors = build_system(TesterChain(num_accounts=16))
+    system, actors = build_system(test_chain(16))
     payees = actors.spare[:3]
     for n, who in enumerate(payees):
         system.registry.register_identity(identity_id(f"model payee {n}"), 3, who, sender=actors.officer_a)

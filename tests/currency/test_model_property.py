@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from chainpay import errors
-from chainpay.chain import TesterChain
+from chainpay.testing import test_chain
 from chainpay.testing import build_system
 
 DAY = 86_400
@@ -160,7 +160,7 @@ class CurrencyModel(RuleBasedStateMachine):
 
 @pytest.fixture(scope="module")
 def deployment():
-    return build_system(TesterChain(num_accounts=16))
+    return build_system(test_chain(16))
 
 
 def _run(deployment, examples: int, steps: int):

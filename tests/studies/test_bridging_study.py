@@ -14,8 +14,10 @@ from chainpay.cli.main import main
 from chainpay.studies import bank_route, bridging, report
 from chainpay.studies.amounts import draw_amounts
 from chainpay.studies.config import StudyConfig
+from chainpay.testing import test_engine
 
 CONFIG = StudyConfig.load()
+ENGINE = test_engine()  # the fixtures' engine: the fast one where installed
 
 
 # ------------------------------------------------------------------ the bank route vs shared/domain-facts.md
@@ -119,7 +121,7 @@ def test_config_overrides_a_subset_and_refuses_unknown_or_bad_keys(tmp_path):
 # ------------------------------------------------------------------ the study itself
 @pytest.fixture(scope="module")
 def small_study():
-    return bridging.run(CONFIG, 12, seed=7, faults=("connector-offline", "no-liquidity"))
+    return bridging.run(CONFIG, 12, seed=7, faults=("connector-offline", "no-liquidity"), engine=ENGINE)
 
 
 def test_every_path_has_one_row_per_transfer(small_study):
@@ -141,7 +143,7 @@ def test_on_chain_paths_really_execute_and_are_priced(small_study):
 
 
 def test_same_seed_same_results_other_seed_other_results(small_study):
-    again = bridging.run(CONFIG, 12, seed=7, faults=("connector-offline", "no-liquidity"))
+    again = bridging.run(CONFIG, 12, seed=7, faults=("connector-offline", "no-liquidity"), engine=ENGINE)
     assert again == small_study
     # another seed draws other amounts (and other secrets, faults and gaps from the same seeded streams)
     other = draw_amounts(CONFIG.amounts, 12, random.Random("8-amounts"))
@@ -151,7 +153,7 @@ def test_same_seed_same_results_other_seed_other_results(small_study):
 
 def test_unknown_fault_is_refused_before_running():
     with pytest.raises(errors.InvalidInput, match="unknown fault"):
-        bridging.run(CONFIG, 1, faults=("meteor",))
+        bridging.run(CONFIG, 1, faults=("meteor",), engine=ENGINE)
 
 
 def test_report_files_and_summaries(small_study, tmp_path):
@@ -195,7 +197,7 @@ def test_cli_study_bad_config_is_one_line(tmp_path, capsys):
 @pytest.mark.slow
 def test_full_size_study_1000_transfers_every_fault(tmp_path):
     faults = ("connector-offline", "recipient-absent", "chain-halt", "no-liquidity")
-    rows = bridging.run(CONFIG, 1000, seed=1, faults=faults)
+    rows = bridging.run(CONFIG, 1000, seed=1, faults=faults, engine=ENGINE)
     report.write_all(rows, CONFIG, tmp_path, seed=1, faults=faults)
     bank = report.summarise(rows, "bank")
     # 42 % of attempts fail; of those users 65 % give up and the rest fail again 42 % of the time
@@ -203,3 +205,10 @@ def test_full_size_study_1000_transfers_every_fault(tmp_path):
     bridge = [r for r in rows if r.path == "bridge"]
     assert all(r.outcome in ("delivered", "refused", "refunded") for r in bridge)
     assert all(r.money_at.startswith("on A") for r in bridge if not r.delivered)  # never stranded
+
+
+def test_both_engines_give_the_same_rows():
+    # gas is exact on both and the clock is simulated, so every row (gas included) is identical
+    fast = bridging.run(CONFIG, 6, seed=3, engine="edr")
+    reference = bridging.run(CONFIG, 6, seed=3, engine="eth-tester")
+    assert fast == reference

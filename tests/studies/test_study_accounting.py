@@ -13,9 +13,11 @@ import pytest
 from chainpay import errors
 from chainpay.studies import bridging, costs, routes, sensitivity, sweep
 from chainpay.studies.config import StudyConfig
+from chainpay.testing import test_engine
 from chainpay.studies.stats import mean_ci, summarise
 
 CONFIG = StudyConfig.load()
+ENGINE = test_engine()  # the fixtures' engine: the fast one where installed
 SIMULATED = bridging.SIMULATED
 
 
@@ -53,7 +55,7 @@ def test_a_retry_pays_again_and_a_retry_from_the_card_pays_no_second_withdrawal(
 
 
 def test_one_denominator_for_every_path():
-    rows = bridging.run(CONFIG, 40, seed=3, paths=SIMULATED)
+    rows = bridging.run(CONFIG, 40, seed=3, paths=SIMULATED, engine=ENGINE)
     volume = sum(r.amount for r in rows if r.path == "bank")
     for path in SIMULATED:
         s = summarise(rows, path)
@@ -93,8 +95,8 @@ def test_65_percent_give_up_after_a_first_failure():
 
 # ------------------------------------------------------------------ switches and intervals
 def test_minimum_fee_switch_changes_exactly_the_fees_it_should():
-    off = bridging.run(CONFIG, 60, seed=4, paths=SIMULATED)
-    on = bridging.run(CONFIG.with_overrides({"bank_route.minimum_fee": True}), 60, seed=4, paths=SIMULATED)
+    off = bridging.run(CONFIG, 60, seed=4, paths=SIMULATED, engine=ENGINE)
+    on = bridging.run(CONFIG.with_overrides({"bank_route.minimum_fee": True}), 60, seed=4, paths=SIMULATED, engine=ENGINE)
     assert [r for r in off if r.path != "bank"] == [r for r in on if r.path != "bank"]
     changed = 0
     for a, b in zip([r for r in off if r.path == "bank"], [r for r in on if r.path == "bank"]):
@@ -109,7 +111,7 @@ def test_minimum_fee_switch_changes_exactly_the_fees_it_should():
 
 def test_confidence_intervals_shrink_as_replicates_grow():
     def half_width(k):
-        rows = bridging.run_replicates(CONFIG, 30, 1, k, paths=("bank",))
+        rows = bridging.run_replicates(CONFIG, 30, 1, k, paths=("bank",), engine=ENGINE)
         return summarise(rows, "bank")["failure_rate"].half_width
 
     few, many = half_width(4), half_width(16)
@@ -118,7 +120,7 @@ def test_confidence_intervals_shrink_as_replicates_grow():
 
 
 def test_sensitivity_reprices_without_rerunning_and_flags_the_minimum_fee(tmp_path):
-    rows = bridging.run(CONFIG, 6, seed=2, paths=("bank", "bridge"))
+    rows = bridging.run(CONFIG, 6, seed=2, paths=("bank", "bridge"), engine=ENGINE)
     assert sensitivity.reprice(rows, CONFIG) == rows  # as configured, repricing changes nothing
     free = sensitivity.reprice(rows, CONFIG.with_overrides({"chain.gas_price_yuan_per_million": 0}))
     assert all(r.gas_cost == 0 for r in free) and [r.gas for r in free] == [r.gas for r in rows]
@@ -137,14 +139,14 @@ def test_liquidity_kpi():
 
 # ------------------------------------------------------------------ modelled on-chain failures
 def test_frozen_recipients_are_refused_before_anything_is_sent():
-    rows = bridging.run(CONFIG.with_overrides({"shared.frozen_rate": 1}), 3, seed=1, paths=bridging.ON_CHAIN)
+    rows = bridging.run(CONFIG.with_overrides({"shared.frozen_rate": 1}), 3, seed=1, paths=bridging.ON_CHAIN, engine=ENGINE)
     assert len(rows) == 9
     assert all(r.outcome == "refused" and r.gas == 0 and r.txs == 0 and r.money_at.startswith("on A") for r in rows)
 
 
 def test_mis_sent_transfers_are_revoked_on_the_delayed_path_and_lost_on_the_direct_one():
     rows = bridging.run(CONFIG.with_overrides({"shared.missent_rate": 1}), 3, seed=1,
-                        paths=("shared-direct", "shared-revocable"))
+                        paths=("shared-direct", "shared-revocable"), engine=ENGINE)
     direct = [r for r in rows if r.path == "shared-direct"]
     delayed = [r for r in rows if r.path == "shared-revocable"]
     assert all(r.outcome == "lost" and r.money_at == bridging.WRONG_PERSON and r.gas > 40_000 for r in direct)
@@ -153,7 +155,7 @@ def test_mis_sent_transfers_are_revoked_on_the_delayed_path_and_lost_on_the_dire
 
 
 def test_bridge_fault_rates_from_the_config():
-    rows = bridging.run(CONFIG.with_overrides({"faults.no_liquidity": 1}), 2, seed=1, paths=("bridge",))
+    rows = bridging.run(CONFIG.with_overrides({"faults.no_liquidity": 1}), 2, seed=1, paths=("bridge",), engine=ENGINE)
     assert all(r.outcome == "refused" and "no-liquidity" in r.detail for r in rows)
     with pytest.raises(errors.ChainpayError, match="add up to more than 1"):
         CONFIG.with_overrides({"faults.no_liquidity": 0.6, "faults.chain_halt": 0.6})
@@ -162,7 +164,7 @@ def test_bridge_fault_rates_from_the_config():
 # ------------------------------------------------------------------ sweeps
 def test_sweep_grid_is_checked_before_anything_runs():
     with pytest.raises(errors.ChainpayError, match="no study parameter"):
-        sweep.plan(CONFIG, {"chain.warp_speed": ["1"]}, 1, 1)
+        sweep.plan(CONFIG, {"chain.warp_speed": ["1"]}, 1, 1, engine=ENGINE)
     with pytest.raises(errors.InvalidInput, match="KEY=V1,V2"):
         sweep.parse_grid(["chain.gas_price_yuan_per_million"])
     tasks = sweep.plan(CONFIG, sweep.parse_grid(["chain.gas_price_yuan_per_million=0,2", "bank_route.minimum_fee=false,true"]),
@@ -172,7 +174,7 @@ def test_sweep_grid_is_checked_before_anything_runs():
 
 def test_dask_sweep_on_two_workers_equals_a_serial_run():
     grid = sweep.parse_grid(["chain.gas_price_yuan_per_million=0,2", "bank_route.minimum_fee=false,true"])
-    tasks = sweep.plan(CONFIG, grid, 1, 3, paths=("bank", "official-direct", "shared-direct"))
+    tasks = sweep.plan(CONFIG, grid, 1, 3, paths=("bank", "official-direct", "shared-direct"), engine=ENGINE)
     parallel = sweep.run(tasks, workers=2)
     serial = sweep.run_serial(tasks)
     assert len(parallel) == 4 * 3

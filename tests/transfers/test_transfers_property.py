@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from chainpay import errors
-from chainpay.chain import TesterChain
+from chainpay.testing import test_chain
 from chainpay.testing import build_system
 from chainpay.transfers.client import TransferState as S
 
@@ -352,7 +352,7 @@ class EscrowModel(RuleBasedStateMachine):
 
 @pytest.fixture(scope="module")
 def deployment():
-    system, actors = build_system(TesterChain(num_accounts=16))
+    system, actors = build_system(test_chain(16))
     system.registry.set_tier(actors.alice_id, 3)  # room for large transfers within a day
     system.registry.set_tier(actors.bob_id, 3)
     system.registry.set_tier(actors.carol_id, 3)

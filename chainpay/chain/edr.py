@@ -1,0 +1,289 @@
+"""The fast in-process engine: EDR, the Rust EVM runtime behind Hardhat, in a node subprocess.
+
+``EdrChain`` starts ``edr_host.js`` (shipped beside this module) under node with the npm packages
+``@nomicfoundation/edr`` and its platform package (installed by the project's ``npm ci``), and speaks
+newline-delimited JSON-RPC to it over a pipe. Gas is the EVM's own, identical to py-evm's (the
+differential tests check every transaction), on the prague hardfork.
+
+Same surface as the other engines, with the reference engine's defaults so that a script gives the
+same addresses, signatures and gas on either: the same funded accounts (private keys 1..N, 10^24 wei
+each) and eth-tester's chain id. Every transaction is mined in its own block at once; a failed one is
+mined too (it consumes its nonce and block, as on a node) and raises the typed error decoded from its
+revert data, which the node returns with the failure (no replay).
+
+The node process never outlives Python: it exits when its stdin closes (the Python process ended,
+however it ended, including SIGKILL) or when its parent changes; :meth:`EdrChain.close` (or leaving a
+``with`` block) stops it at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from eth_keys import keys as eth_keys
+
+from ..core import errors
+from .base import DEFAULT_TX_GAS, Account, AccountLike, Chain
+
+log = logging.getLogger(__name__)
+
+HOST_SCRIPT = Path(__file__).with_name("edr_host.js")
+EDR_PACKAGE = ("@nomicfoundation", "edr")
+TESTER_CHAIN_ID = 131277322940537  # eth-tester's (py-evm's) default: same EIP-712 domains on both engines
+GENESIS_BALANCE = 10**24  # wei per funded account, as eth-tester's genesis
+BLOCK_GAS_LIMIT = 30_000_000
+
+
+class EngineUnavailable(errors.ChainConnectionError):
+    """The fast engine cannot start here (no node, or the EDR npm packages are not installed)."""
+
+
+def _node_modules_candidates() -> list[Path]:
+    found = []
+    env = os.environ.get("CHAINPAY_NODE_MODULES")
+    if env:
+        found.append(Path(env))
+    for start in (Path(__file__).resolve().parent, Path.cwd().resolve()):
+        for parent in (start, *start.parents):
+            found.append(parent / "node_modules")
+    return found
+
+
+def find_engine() -> tuple[str, Path]:
+    """(node executable, node_modules directory holding EDR); EngineUnavailable saying what is missing."""
+    node = os.environ.get("CHAINPAY_NODE") or shutil.which("node")
+    if not node:
+        raise EngineUnavailable("node is not on PATH (the fast engine runs EDR under node)")
+    if not os.access(node, os.X_OK):
+        raise EngineUnavailable(f"CHAINPAY_NODE={node} is not an executable")
+    for modules in _node_modules_candidates():
+        if (modules.joinpath(*EDR_PACKAGE) / "package.json").is_file():
+            return node, modules
+    raise EngineUnavailable("the npm package @nomicfoundation/edr is not installed "
+                            "(run `npm ci` in the chainpay checkout, or set CHAINPAY_NODE_MODULES)")
+
+
+def unavailable_reason() -> str | None:
+    """None when the fast engine can start here, else why not (one line)."""
+    try:
+        find_engine()
+    except EngineUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def _hex(value: int) -> str:
+    return hex(value)
+
+
+def _tag(block: int | str) -> str:
+    return hex(block) if isinstance(block, int) else block
+
+
+def _raw_log(entry: dict) -> dict:
+    return {"address": entry["address"], "topics": [bytes.fromhex(t[2:]) for t in entry["topics"]],
+            "data": bytes.fromhex(entry["data"][2:]), "log_index": int(entry["logIndex"], 16),
+            "block_number": int(entry["blockNumber"], 16)}
+
+
+class _NodeError(Exception):
+    def __init__(self, error: dict):
+        super().__init__(error.get("message", "error"))
+        self.error = error
+
+    @property
+    def revert_data(self) -> str | None:
+        data = self.error.get("data")
+        if isinstance(data, dict):
+            data = data.get("data")
+        return data if isinstance(data, str) and data.startswith("0x") else None
+
+
+class EdrChain(Chain):
+    """EDR in a node subprocess: fast, exact gas. Use as a context manager or call close()."""
+
+    engine = "edr"
+    trusted_blocks = True  # every block comes from this object: the event index needs no queries
+
+    def __init__(self, num_accounts: int = 20, *, chain_id: int = TESTER_CHAIN_ID, hardfork: str = "prague",
+                 genesis_time: int | None = None):
+        node, modules = find_engine()
+        keys = [i.to_bytes(32, "big") for i in range(1, num_accounts + 1)]
+        config = {"keys": ["0x" + k.hex() for k in keys], "balance": str(GENESIS_BALANCE), "chainId": chain_id,
+                  "hardfork": hardfork, "blockGasLimit": BLOCK_GAS_LIMIT, "genesisTime": genesis_time}
+        env = dict(os.environ, NODE_PATH=str(modules))
+        self._proc = subprocess.Popen([node, str(HOST_SCRIPT), json.dumps(config)], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self._stdin, self._stdout = self._proc.stdin, self._proc.stdout
+        hello = self._stdout.readline()
+        try:
+            ready = json.loads(hello)
+        except ValueError:
+            ready = {"ready": False, "error": (hello + self._proc.stderr.read()).decode(errors="replace")[-500:]}
+        if not ready.get("ready"):
+            self.close()
+            raise EngineUnavailable(f"the EDR host did not start: {ready.get('error')}")
+        self.client_version = ready.get("client")
+        self._chain_id = chain_id
+        accounts = [Account(eth_keys.PrivateKey(k).public_key.to_checksum_address(), k) for k in keys]
+        super().__init__(accounts)
+        self._snapshots: dict[int, str] = {}  # our handle -> the node's current snapshot id
+        self._snapshot_counter = 0
+        log.info("EDR engine %s (pid %d), chain id %d", self.client_version, self._proc.pid, chain_id)
+
+    # ---------------------------------------------------------------- process
+    @property
+    def pid(self) -> int:
+        return self._proc.pid
+
+    def close(self) -> None:
+        """Stop the node process (idempotent)."""
+        proc = getattr(self, "_proc", None)
+        if proc is None or proc.poll() is not None:
+            return
+        try:
+            proc.stdin.close()
+            proc.wait(timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+        finally:
+            for stream in (proc.stdout, proc.stderr):
+                stream.close()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the host exits on stdin EOF anyway
+            pass
+
+    def rpc(self, method: str, params: list | tuple = ()) -> Any:
+        """One JSON-RPC request to the engine (raises _NodeError with the node's error)."""
+        request = b'{"jsonrpc":"2.0","id":1,"method":"%s","params":%s}\n' % (method.encode(), json.dumps(params).encode())
+        try:
+            self._stdin.write(request)
+            self._stdin.flush()
+            line = self._stdout.readline()
+        except (OSError, ValueError) as exc:
+            raise errors.ChainConnectionError(f"the EDR engine is gone: {exc}") from None
+        if not line:
+            raise errors.ChainConnectionError(f"the EDR engine exited (code {self._proc.poll()}): "
+                                              f"{self._proc.stderr.read().decode(errors='replace')[-500:]}")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise _NodeError(answer["error"])
+        return answer["result"]
+
+    # ---------------------------------------------------------------- chain
+    @property
+    def chain_id(self) -> int:
+        return self._chain_id
+
+    @property
+    def block_number(self) -> int:
+        return int(self.rpc("eth_blockNumber"), 16)
+
+    def block_timestamp(self, block: int | str = "latest") -> int:
+        header = self.rpc("eth_getBlockByNumber", [_tag(block), False])
+        if header is None:
+            raise errors.ChainConnectionError(f"no block {block} on this chain")
+        return int(header["timestamp"], 16)
+
+    def add_account(self, private_key: bytes | str) -> Account:
+        account = super().add_account(private_key)
+        self.rpc("hardhat_impersonateAccount", [account.address])  # the engine sends for it unsigned
+        return account
+
+    def _send(self, sender: Account, tx: dict) -> dict:
+        if sender.address.lower() not in self._by_address:
+            raise errors.SigningError(f"{sender.address} is not an account of this in-process chain")
+        request = {"from": tx["from"], "data": "0x" + tx["data"].hex(), "gas": _hex(tx.get("gas", DEFAULT_TX_GAS))}
+        if "to" in tx:
+            request["to"] = tx["to"]
+        if tx.get("value"):
+            request["value"] = _hex(tx["value"])
+        try:
+            result = self.rpc("chainpay_send", [request])
+        except _NodeError as exc:  # refused before mining (nonce, funds, malformed): nothing happened
+            raise errors.TransactionFailed(f"transaction refused by the chain: {exc}") from None
+        receipt, error = result["receipt"], result["error"]
+        tx_hash = receipt["transactionHash"]
+        if error is not None:
+            data = _NodeError(error).revert_data
+            if data and data != "0x":
+                raise errors.decode_revert(data, tx_hash)
+            raise errors.TransactionFailed(f"transaction failed: {error.get('message')}", tx_hash)
+        contract = receipt.get("contractAddress")
+        return {"tx_hash": tx_hash, "block_number": int(receipt["blockNumber"], 16),
+                "gas_used": int(receipt["gasUsed"], 16), "contract_address": contract,
+                "logs": [_raw_log(entry) for entry in receipt["logs"]]}
+
+    def _call(self, tx: dict, block: int | str) -> bytes:
+        request = {"from": tx.get("from", self.accounts[0].address), "to": tx["to"], "data": "0x" + tx["data"].hex()}
+        try:
+            out = self.rpc("eth_call", [request, _tag(block)])
+        except _NodeError as exc:
+            data = exc.revert_data
+            if data is None:
+                raise errors.TransactionFailed(f"call failed: {exc}") from None
+            raise errors.decode_revert(data) from None
+        return bytes.fromhex(out[2:])
+
+    def advance_time(self, seconds: int) -> int:
+        """Mine a block exactly `seconds` after the latest one (0: no block)."""
+        if seconds < 0:
+            raise ValueError("time only moves forward")
+        if seconds == 0:
+            return self.now
+        target = self.now + int(seconds)
+        self.rpc("evm_setNextBlockTimestamp", [_hex(target)])
+        self.rpc("evm_mine")
+        return target
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        """As the reference engine does it: a jump of more than a second first mines an empty block at
+        `timestamp` - 1, so ``now`` (and what the SDK derives from it, such as permit deadlines) is the
+        same on both engines when the transaction goes out."""
+        latest, timestamp = self.now, int(timestamp)
+        if timestamp <= latest:
+            raise ValueError(f"timestamp {timestamp} is not after the latest block ({latest})")
+        if timestamp > latest + 1:
+            self.rpc("evm_setNextBlockTimestamp", [_hex(timestamp - 1)])
+            self.rpc("evm_mine")
+        self.rpc("evm_setNextBlockTimestamp", [_hex(timestamp)])
+
+    def _snapshot(self) -> int:
+        self._snapshot_counter += 1
+        self._snapshots[self._snapshot_counter] = self.rpc("evm_snapshot")
+        return self._snapshot_counter
+
+    def _revert(self, snapshot_id: int) -> None:
+        # The node's snapshots are single-use and die with earlier reverts; ours stay usable (as
+        # eth-tester's): revert, then take a fresh node snapshot of the same state under the same handle.
+        node_id = self._snapshots.get(snapshot_id)
+        if node_id is None or not self.rpc("evm_revert", [node_id]):
+            raise errors.ChainConnectionError(f"no snapshot {snapshot_id} on this chain (a revert to an earlier "
+                                              "snapshot discards later ones)")
+        for later in [k for k in self._snapshots if k > snapshot_id]:
+            del self._snapshots[later]
+        self._snapshots[snapshot_id] = self.rpc("evm_snapshot")
+
+    def eth_balance(self, who: AccountLike) -> int:
+        return int(self.rpc("eth_getBalance", [self.account(who).address, "latest"]), 16)
+
+    def _logs(self, address, topics: list, from_block: int, to_block: int | str) -> list[dict]:
+        query: dict = {"fromBlock": _tag(from_block), "toBlock": _tag(to_block)}
+        if address is not None:
+            query["address"] = address
+        if topics:
+            query["topics"] = topics
+        return [_raw_log(entry) for entry in self.rpc("eth_getLogs", [query])]
+
+    def describe(self) -> str:
+        return f"in-process EDR chain ({self.client_version})"
