@@ -96,7 +96,8 @@ def cost_vs_amount(rows: Sequence[Row], file: Path) -> Path:
     ax.set_ylabel("mean cost: fees + gas (% of amount, log scale)")
     ax.set_title("What a transfer costs by amount (every attempt; bands: 95 % interval of the mean)")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # too few transfers per bin draws nothing
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
     fig.tight_layout()
     fig.savefig(file, dpi=110)
     plt.close(fig)
