@@ -93,7 +93,7 @@ def cost_vs_amount(rows: Sequence[Row], file: Path) -> Path:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("amount (yuan, log scale)")
-    ax.set_ylabel("mean cost: fees + gas (% of amount, log scale)")
+    ax.set_ylabel("mean cost: fees + gas (% of amount, log scale; 0 drawn at 0.0001)")
     ax.set_title("What a transfer costs by amount (every attempt; bands: 95 % interval of the mean)")
     ax.grid(True, which="major", alpha=0.3)
     if ax.get_legend_handles_labels()[0]:  # too few transfers per bin draws nothing
@@ -133,20 +133,29 @@ def failure_outcomes(rows: Sequence[Row], file: Path) -> Path:
 
 def tornado(base: float, found: Sequence[Swing], file: Path) -> Path:
     plt = _plt()
-    fig, ax = plt.subplots(figsize=(9, 4.8))
+    fig, ax = plt.subplots(figsize=(10, 4.8))
     for i, s in enumerate(found):
-        lo, hi = sorted((s.at_low, s.at_high))
-        ax.barh(i, hi - lo, left=lo, color="#4393c3", alpha=0.8)
-        ax.text(s.at_low, i + 0.32, f"{s.low}", fontsize=7, ha="center")
-        ax.text(s.at_high, i + 0.32, f"{s.high}", fontsize=7, ha="center")
+        named = [(s.at_low, _value(s.low)), (s.at_high, _value(s.high))]
+        (lo, lo_label), (hi, hi_label) = sorted(named, key=lambda x: x[0])
+        ax.barh(i, max(hi - lo, 0.02), left=lo, color="#4393c3", alpha=0.8)
+        ax.text(lo, i, f"{lo_label} ", fontsize=8, ha="right", va="center")
+        ax.text(hi, i, f" {hi_label}", fontsize=8, ha="left", va="center")
     ax.set_yticks(range(len(found)), [s.label for s in found], fontsize=8)
     ax.axvline(base, color="black", linewidth=1)
     ax.axvline(0, color="#b2182b", linewidth=1, linestyle="--")
     ax.invert_yaxis()
     ax.set_xlabel("median transfer's cost, bridge minus bank route (percentage points; < 0: bridge cheaper)")
-    ax.set_title("Which assumption moves the headline most (black: as configured; red: the comparison flips)")
+    ax.set_title("Which assumption moves the headline most\n(black line: as configured; red dashed: the comparison flips)",
+                 fontsize=10)
+    values = [v for x in found for v in (x.at_low, x.at_high)] + [base, 0.0]
+    span = max(values) - min(values) or 1.0
+    ax.set_xlim(min(values) - 0.12 * span, max(values) + 0.1 * span)
     ax.grid(True, axis="x", alpha=0.3)
     fig.tight_layout()
     fig.savefig(file, dpi=110)
     plt.close(fig)
     return file
+
+
+def _value(value) -> str:
+    return {True: "on", False: "off"}.get(value, str(value)) if isinstance(value, bool) else str(value)
