@@ -6,6 +6,7 @@ sender's second device and delivered by a keeper, and a dispute settled by compl
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from .currency.registry import identity_id
 from .system import System, deploy
 
 NEEDED_ACCOUNTS = 11
+GAS_MONEY = 10**18  # wei given to each account the demo creates (1 ether: gas for the whole story)
 
 
 @dataclass
@@ -32,13 +34,33 @@ def _short(address: str) -> str:
     return address[:6] + "…" + address[-4:]
 
 
+def ensure_accounts(chain: Chain, needed: int, gas_money: int = GAS_MONEY) -> list[Account]:
+    """Give the chain at least `needed` accounts: new keys held by chainpay, each sent `gas_money`
+    wei by account #0 (a default anvil offers 10). Checks #0's balance before sending anything."""
+    missing = needed - len(chain.accounts)
+    if missing <= 0:
+        return []
+    if not chain.accounts:
+        raise errors.ChainConnectionError(f"{chain.describe()} offers no accounts: pass private keys")
+    funder = chain.accounts[0]
+    if chain.eth_balance(funder) < gas_money * (missing + 1):
+        raise errors.ChainConnectionError(
+            f"the demo needs {needed} accounts; {chain.describe()} offers {len(chain.accounts)} and account #0 "
+            f"({funder.address}) has too little ether to fund {missing} more")
+    created = [chain.add_account(secrets.token_bytes(32)) for _ in range(missing)]
+    for account in created:
+        chain.send(funder, account.address, b"", value=gas_money)
+    return created
+
+
 def run_demo(chain: Chain, console: Console | None = None) -> System:
     console = console or Console()
-    if len(chain.accounts) < NEEDED_ACCOUNTS:
-        raise errors.ChainConnectionError(
-            f"the demo needs {NEEDED_ACCOUNTS} accounts; {chain.describe()} offers {len(chain.accounts)}")
-    a = chain.accounts
     say = console.print
+    created = ensure_accounts(chain, NEEDED_ACCOUNTS)
+    if created:
+        say(f"(the node offers {len(chain.accounts) - len(created)} accounts; created and funded {len(created)} more "
+            f"for gas: {', '.join(_short(c.address) for c in created)})")
+    a = chain.accounts
     say(f"[bold]chainpay demo[/] on {chain.describe()} (chain id {chain.chain_id})\n")
 
     say("[bold]1.[/] The central bank deploys the identity registry and the digital currency.")

@@ -7,7 +7,7 @@ registered as an identity of its own under the deployment's "chainpay contracts"
 unlimited tier (config.ESCROW_TIER). The revocable-transfer escrow also holds the currency's ESCROW
 role, to give back a sender's daily outflow when a transfer returns on the day it was sent.
 
-Manifest format (shared/design.md):
+Manifest format:
 ``{"chain_id", "rpc", "deployed_at_block", "contracts": {Name: {"address", "artifact"}}, "roles": {ROLE: [addresses]}}``
 """
 
@@ -97,11 +97,30 @@ def deploy(
     config.validate()
     if not chain.accounts:
         raise errors.ChainConnectionError(f"{chain.describe()} has no accounts to deploy from: pass private keys")
+    deployed: dict[str, str] = {}
+
+    def step(name: str, args: list, sender: Account):
+        receipt = chain.deploy(name, args, sender)
+        deployed[name] = receipt.contract_address
+        return receipt
+
+    try:
+        return _deploy(chain, config, step, admin, issuer, compliance, pauser)
+    except errors.ChainpayError as exc:
+        if not deployed:
+            raise
+        where = ", ".join(f"{name} at {address}" for name, address in deployed.items())
+        raise errors.DeploymentIncomplete(
+            f"deployment stopped half way on {chain.describe()} ({exc}); already deployed: {where}; "
+            "nothing was written: deploy again from scratch", deployed) from exc
+
+
+def _deploy(chain: Chain, config: DeployConfig, step, admin, issuer, compliance, pauser) -> System:
     pick = lambda who, i: chain.account(who if who is not None else (i if len(chain.accounts) > 3 else 0))  # noqa: E731
     admin_a, issuer_a, compliance_a, pauser_a = pick(admin, 0), pick(issuer, 1), pick(compliance, 2), pick(pauser, 3)
     start_block = chain.block_number + 1
-    reg = chain.deploy("IdentityRegistry", [admin_a.address, compliance_a.address], admin_a)
-    cur = chain.deploy(
+    reg = step("IdentityRegistry", [admin_a.address, compliance_a.address], admin_a)
+    cur = step(
         "DigitalCurrency",
         [config.name, config.symbol, config.decimals, reg.contract_address, admin_a.address, issuer_a.address,
          pauser_a.address, compliance_a.address],
@@ -120,7 +139,7 @@ def deploy(
     for tier, limit in sorted(config.daily_limits.items()):
         currency.set_daily_limit(tier, limit)
     policy = config.transfers
-    escrow = chain.deploy(
+    escrow = step(
         "RevocableTransfers",
         [cur.contract_address, admin_a.address, compliance_a.address, currency.to_units(policy.approval_threshold),
          policy.dispute_window, [currency.to_units(lo) for lo, _ in policy.cooling_off],
@@ -147,32 +166,58 @@ def load(manifest: str | Path | dict, chain: Chain | None = None, *, private_key
             manifest = json.loads(path.read_text())
         except (OSError, ValueError) as exc:
             raise errors.ManifestError(f"cannot read manifest {path}: {exc}") from None
-    try:
-        contracts = manifest["contracts"]
-        registry_addr = contracts["IdentityRegistry"]["address"]
-        currency_addr = contracts["DigitalCurrency"]["address"]
-        transfers_addr = contracts["RevocableTransfers"]["address"]
-        roles = {k: list(v) for k, v in manifest.get("roles", {}).items()}
-    except (KeyError, TypeError) as exc:
-        raise errors.ManifestError(f"manifest lacks {exc}") from None
+    _check_manifest_shape(manifest)
+    contracts = manifest["contracts"]
+    registry_addr = contracts["IdentityRegistry"]["address"]
+    currency_addr = contracts["DigitalCurrency"]["address"]
+    transfers_addr = contracts["RevocableTransfers"]["address"]
+    roles = {k: list(v) for k, v in manifest.get("roles", {}).items()}
     if chain is None:
         if not manifest.get("rpc"):
             raise errors.ManifestError(
                 "this manifest describes an in-process chain that ended with its process; deploy with --rpc URL to keep one")
         chain = connect(manifest["rpc"], private_keys=private_keys)
     if chain.chain_id != manifest.get("chain_id"):
-        raise errors.ManifestError(f"manifest is for chain {manifest.get('chain_id')}, connected chain is {chain.chain_id}")
+        raise errors.ManifestError(f"manifest is for chain id {manifest.get('chain_id')}, but {chain.describe()} is chain id "
+                                   f"{chain.chain_id}: use the manifest of this chain's deployment")
     holders = _role_holders(chain, roles)
     start_block = int(manifest.get("deployed_at_block", 0))
     currency = Currency(chain, currency_addr, holders)
     transfers = Transfers(chain, transfers_addr, currency, holders, deployed_at_block=start_block)
     catalogue = channels = None
     if "ContentCatalogue" in contracts and "PaymentChannels" in contracts:
-        try:
-            catalogue = Catalogue(chain, contracts["ContentCatalogue"]["address"], currency, holders)
-            channels = Channels(chain, contracts["PaymentChannels"]["address"], currency, holders,
-                                deployed_at_block=start_block)
-        except (KeyError, TypeError) as exc:
-            raise errors.ManifestError(f"manifest lacks {exc}") from None
-    return System(chain, Registry(chain, registry_addr, holders), currency, transfers, roles, start_block,
-                  catalogue=catalogue, channels=channels)
+        catalogue = Catalogue(chain, contracts["ContentCatalogue"]["address"], currency, holders)
+        channels = Channels(chain, contracts["PaymentChannels"]["address"], currency, holders,
+                            deployed_at_block=start_block)
+    system = System(chain, Registry(chain, registry_addr, holders), currency, transfers, roles, start_block,
+                    catalogue=catalogue, channels=channels)
+    for client in (system.registry, currency, transfers, catalogue, channels):
+        if client is not None:
+            client.check_code()  # an empty table from a dead address is worse than a clear refusal
+    return system
+
+
+def _check_manifest_shape(manifest) -> None:
+    """ManifestError naming what is missing or malformed (never a KeyError or TypeError's words)."""
+    shape = ('{"chain_id": int, "rpc": str|null, "deployed_at_block": int, '
+             '"contracts": {"<Name>": {"address": "0x..", "artifact": "<Name>"}}, "roles": {"<ROLE>": ["0x.."]}}')
+    if not isinstance(manifest, dict):
+        raise errors.ManifestError(f"a manifest is a JSON object {shape}")
+    contracts = manifest.get("contracts")
+    if not isinstance(contracts, dict):
+        raise errors.ManifestError(f"manifest's \"contracts\" is missing or not an object: expected {shape}")
+    for name in ("IdentityRegistry", "DigitalCurrency", "RevocableTransfers"):
+        if name not in contracts:
+            raise errors.ManifestError(f"manifest has no {name} in \"contracts\" (written by another tool?)")
+    for name, entry in contracts.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("address"), str):
+            raise errors.ManifestError(f"manifest's contracts.{name} is not {{\"address\": \"0x..\", \"artifact\": ...}}")
+    roles = manifest.get("roles", {})
+    if not isinstance(roles, dict) or not all(isinstance(v, list) for v in roles.values()):
+        raise errors.ManifestError("manifest's \"roles\" is not an object of role -> list of addresses")
+    chain_id = manifest.get("chain_id")
+    if isinstance(chain_id, bool) or not isinstance(chain_id, int):
+        raise errors.ManifestError(f"manifest's \"chain_id\" is not a whole number: {chain_id!r}")
+    block = manifest.get("deployed_at_block", 0)
+    if isinstance(block, bool) or not isinstance(block, int) or block < 0:
+        raise errors.ManifestError(f"manifest's \"deployed_at_block\" is not a block number: {block!r}")

@@ -83,19 +83,14 @@ class Chain(ABC):
         if isinstance(who, Account):
             return who
         if isinstance(who, int) and not isinstance(who, bool):
-            try:
-                return self.accounts[who]
-            except IndexError:
-                raise errors.ChainpayError(f"this chain has {len(self.accounts)} accounts; no account #{who}") from None
+            if not 0 <= who < len(self.accounts):
+                raise errors.InvalidInput(f"this chain has {len(self.accounts)} accounts (#0..#{len(self.accounts) - 1}); "
+                                          f"no account #{who}")
+            return self.accounts[who]
         if isinstance(who, str):
-            known = self._by_address.get(who.lower())
-            if known:
-                return known
-            try:
-                return Account(to_checksum_address(who))
-            except ValueError:
-                raise errors.InvalidInput(f"{who!r} is not an address (0x and 40 hex digits)") from None
-        raise TypeError(f"not an account: {who!r}")
+            address = checked_address(who)
+            return self._by_address.get(address.lower()) or Account(address)
+        raise errors.WrongType(f"not an account: {who!r} (an address, an index into the chain's accounts, or an Account)")
 
     def add_account(self, private_key: bytes | str) -> Account:
         """Make chainpay hold a key (a new key gets no funds; see fund())."""
@@ -222,6 +217,20 @@ class Chain(ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def checked_address(text: str) -> str:
+    """The checksummed form of a 0x address; refuses a malformed one and a mixed-case one whose
+    EIP-55 checksum is wrong (a typo the checksum exists to catch). All-lower/upper-case is unchecked."""
+    text = text.strip()
+    digits = text[2:] if text[:2] in ("0x", "0X") else None
+    if digits is None or len(digits) != 40 or any(c not in "0123456789abcdefABCDEF" for c in digits):
+        raise errors.InvalidInput(f"{text!r} is not an address (0x and 40 hex digits)")
+    address = to_checksum_address("0x" + digits)
+    if digits != digits.lower() and digits != digits.upper() and "0x" + digits != address:
+        raise errors.InvalidInput(f"{text} has a wrong EIP-55 checksum (mixed case that is not {address}): "
+                                  "a mistyped address? Check it, or give it in lower case")
+    return address
 
 
 def _topic_filter(topic):

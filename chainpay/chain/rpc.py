@@ -33,8 +33,12 @@ class RpcChain(Chain):
         except Exception as exc:
             raise errors.ChainConnectionError(f"no Ethereum JSON-RPC node answers at {url}: {exc}") from None
         accounts = [Account(to_checksum_address(a)) for a in node_accounts]
-        for key in private_keys:
-            acct = EthAccount.from_key(key)
+        for n, key in enumerate(private_keys, 1):
+            try:
+                acct = EthAccount.from_key(key)
+            except Exception:  # eth-keys: ValueError, binascii.Error, ValidationError... never echo a key
+                raise errors.InvalidInput(f"private key {n} of {len(private_keys)} is not a secp256k1 key "
+                                          "(32 bytes, or 0x and 64 hex digits)") from None
             accounts.append(Account(acct.address, bytes(acct.key)))
         super().__init__(accounts)
         self._nonces: dict[str, int] = {}

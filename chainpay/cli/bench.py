@@ -9,22 +9,27 @@ from typing import Optional
 import click
 from rich.table import Table
 
-from .common import console, engine_option, pick_engine
+from .common import check_writable_file, console, engine_option, pick_engine, status
+
+MAX_TRANSFERS = 10_000  # bounds a run's time: the eth-tester throughput runs take ~0.1 s per transfer
 
 
 @click.command()
 @click.option("--json", "json_out", type=click.Path(path_type=Path), default=None, help="Also write the results as JSON here.")
-@click.option("--transfers", type=click.IntRange(min=10), default=200, show_default=True, help="Transfers per throughput measurement.")
-@click.option("--engine-transfers", type=click.IntRange(min=10), default=2000, show_default=True,
+@click.option("--transfers", type=click.IntRange(min=10, max=MAX_TRANSFERS), default=200, show_default=True,
+              help=f"Transfers per eth-tester throughput measurement (at most {MAX_TRANSFERS:,}).")
+@click.option("--engine-transfers", type=click.IntRange(min=10, max=10 * MAX_TRANSFERS), default=2000, show_default=True,
               help="Transfers measured on the fast engine (eth-tester runs --transfers).")
 @engine_option
 def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engine: str):
     """Measure gas and throughput against plain baselines in one run."""
     from .. import bench as benchmarks
 
+    if json_out:
+        check_writable_file(json_out, "results file")
     engine = pick_engine(engine)
-    with console.status("benchmarking…") as status:
-        results = benchmarks.run(transfers, progress=lambda step: status.update(f"benchmarking: {step}…"), engine=engine,
+    with status("benchmarking…") as shown:
+        results = benchmarks.run(transfers, progress=lambda step: shown.update(f"benchmarking: {step}…"), engine=engine,
                                  engine_transfers=engine_transfers)
     cur = results["currency"]
     table = Table(title="chainpay bench: currency")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..core import errors
-from .common import console, load_system
+from .common import check_writable_file, console, load_system
 
 
 def _parse_offer(value: str):
@@ -44,10 +44,11 @@ def serve_content(manifest: Path, port: int, host: str, provider: str, offers: t
     from ..content.store import VoucherStore
 
     parsed = {o.content_id: o for o in (_parse_offer(v) for v in offers)}
+    check_writable_file(db, "voucher database")
     system = load_system(manifest)
     if system.channels is None or system.catalogue is None:
         raise errors.ManifestError(f"{manifest} has no ContentCatalogue / PaymentChannels (deployed before issue 4?)")
-    who = system.chain.account(int(provider) if provider.isdigit() else provider)
+    who = system.chain.account(int(provider) if provider.strip().isdigit() else provider)
     for content_id in parsed:
         listing = system.catalogue.get(content_id)
         if listing.provider != who.address:

@@ -9,16 +9,24 @@ import click
 from rich.table import Table
 
 from ..core import errors
-from .common import RPC_HELP, connect_chain, console, engine_option, pick_engine
+from .common import RPC_HELP, check_writable_dir, check_writable_file, connect_chain, console, engine_option, pick_engine, status
 
 
 @click.command("compile")
 @click.option("--check", is_flag=True, help="Exit 1 if committed artifacts differ from a fresh build.")
-def compile_cmd(check: bool):
-    """Build contracts/ into chainpay/artifacts/."""
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Write the artifacts here instead of chainpay/artifacts (required when chainpay is installed, "
+                   "not run from its source checkout).")
+def compile_cmd(check: bool, out: Optional[Path]):
+    """Build chainpay's contracts/ into chainpay/artifacts/ (or --out DIR)."""
     from ..core import compiler
 
-    with console.status("compiling contracts…"):
+    if out is not None:
+        check_writable_dir(out, "artifact directory")
+    elif not check and not compiler.installed_as_checkout():
+        raise errors.InvalidInput(f"chainpay runs from an installed copy ({compiler.PACKAGE_DIR}), which compile never "
+                                  "rewrites: pass --out DIR, or run from a source checkout")
+    with status("compiling contracts…"):
         artifacts = compiler.build()
     if check:
         stale = compiler.diff_artifacts(artifacts)
@@ -26,7 +34,7 @@ def compile_cmd(check: bool):
             raise errors.CompilerError(f"committed artifacts differ from a fresh build: {', '.join(stale)} (run `chainpay compile`)")
         console.print(f"artifacts up to date ({len(artifacts)} contracts)")
         return
-    for path in compiler.write_artifacts(artifacts):
+    for path in compiler.write_artifacts(artifacts, out or compiler.ARTIFACTS_DIR):
         console.print(f"wrote {path}")
 
 
@@ -41,10 +49,15 @@ def deploy(rpc: Optional[str], out: Path, config: Optional[Path]):
     from ..system import deploy as do_deploy
 
     cfg = DeployConfig.load(config) if config else DeployConfig()
+    check_writable_file(out, "manifest")
     chain = connect_chain(rpc)
-    with console.status(f"deploying to {chain.describe()}…"):
+    with status(f"deploying to {chain.describe()}…"):
         system = do_deploy(chain, cfg)
-    system.save(out)
+    try:
+        system.save(out)
+    except OSError as exc:
+        where = ", ".join(f"{name} at {entry['address']}" for name, entry in system.manifest()["contracts"].items())
+        raise errors.ChainpayError(f"deployed ({where}) but could not write the manifest {out}: {exc}") from None
     table = Table(title=f"Deployed on chain {chain.chain_id}")
     table.add_column("contract / role")
     table.add_column("address")

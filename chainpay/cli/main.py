@@ -11,6 +11,7 @@ import click
 
 from ..core import errors
 from .bench import bench
+from .common import describe_revert
 from .content import serve_content
 from .deploy import compile_cmd, demo, deploy
 from .study import study
@@ -28,8 +29,17 @@ for command in (compile_cmd, deploy, demo, bench, transfer, serve_content, study
 
 def _one_line(exc: BaseException) -> str:
     if isinstance(exc, errors.ContractRevert):
-        return f"refused by the contract: {exc}"
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"refused by the contract: {describe_revert(exc)}"
+    text = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+    return text or type(exc).__name__
+
+
+def _usage_line(exc: click.ClickException) -> str:
+    """click's usage errors as one line (click prints usage, a hint and the error on three)."""
+    message = exc.format_message().replace("\n", " ")
+    ctx = getattr(exc, "ctx", None)
+    where = f" (see `{ctx.command_path} --help`)" if ctx is not None and isinstance(exc, click.UsageError) else ""
+    return f"{message}{where}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:
-        exc.show()
+        print(f"chainpay: {_usage_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except click.exceptions.Abort:
         print("chainpay: aborted", file=sys.stderr)

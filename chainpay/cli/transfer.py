@@ -15,7 +15,8 @@ from typing import Optional
 import click
 from rich.table import Table
 
-from .common import console, load_system
+from ..core import errors
+from .common import console, load_system, status
 
 MANIFEST_HELP = "Deployment manifest written by `chainpay deploy --rpc URL` (env CHAINPAY_MANIFEST)."
 AS_HELP = "Acting account: an address, or an index into the node's accounts / CHAINPAY_PRIVATE_KEYS."
@@ -28,6 +29,15 @@ def _account(text: Optional[str]):
     return int(text) if text.isdigit() else text
 
 
+def _recipient(text: str) -> str:
+    """A recipient is an address: a bare number is an index for --as, never someone to pay."""
+    text = text.strip()
+    if text.isdigit():
+        raise errors.InvalidInput(f"recipient {text!r} is a number, not an address: give the recipient's 0x address "
+                                  "(numbers index the node's accounts only for --as)")
+    return text
+
+
 def _when(timestamp: Optional[int]) -> str:
     if timestamp is None:
         return "-"
@@ -36,7 +46,8 @@ def _when(timestamp: Optional[int]) -> str:
 
 def _line(record, action: str = "") -> None:
     """One line: the transfer's state after the command, then its facts."""
-    parts = [f"transfer {record.id}{' ' + action if action else ''}: {record.state}", f"{record.amount} from {record.sender} to {record.recipient}"]
+    parts = [f"transfer {record.id}{' ' + action if action else ''}: {record.state}",
+             f"{record.amount} yuan from {record.sender} to {record.recipient}"]
     if record.state.name == "PENDING":
         parts.append(f"releases at {_when(record.release_at)}")
     if record.state.name == "DISPUTED":
@@ -62,7 +73,7 @@ def transfer() -> None:
     pass
 
 
-@transfer.command()
+@transfer.command(context_settings={"ignore_unknown_options": True})  # "-5" is an amount (refused), not an option
 @manifest_option
 @as_option(required=True)
 @click.argument("to")
@@ -70,8 +81,9 @@ def transfer() -> None:
 @click.option("--memo", default="", help="Purpose note the recipient sees (at most 140 bytes of UTF-8).")
 def send(manifest: Path, acting: str, to: str, amount: str, memo: str):
     """Send AMOUNT yuan to TO through escrow; AMOUNT like 12.50."""
+    recipient = _recipient(to)
     system = load_system(manifest)
-    record = system.transfers.send(_account(to), amount, sender=_account(acting), memo=memo)
+    record = system.transfers.send(recipient, amount, sender=_account(acting), memo=memo)
     _line(record, "sent")
     if record.state.name == "AWAITING_APPROVAL":
         console.print(f"needs a second approval: `chainpay transfer approve {record.id} --as <approver>`", highlight=False)
@@ -145,7 +157,7 @@ def resolve(manifest: Path, acting: Optional[str], transfer_id: int, side: str):
 def deliver(manifest: Path, acting: str, batch: int):
     """Keeper: release every transfer that is due now, in batches."""
     transfers = load_system(manifest).transfers
-    with console.status("delivering due transfers…"):
+    with status("delivering due transfers…"):
         delivery = transfers.deliver_due(sender=_account(acting), batch_size=batch)
     console.print(f"released {len(delivery.released)}, returned to sender {len(delivery.returned)}, "
                   f"{len(delivery.receipts)} transaction(s), {delivery.gas_used:,} gas", highlight=False)

@@ -66,9 +66,18 @@ class ContentClient:
         self._closing: set[bytes] = set()  # channels this client started closing or closed: pay no more
 
     def open(self, content_id: int, deposit: Amount, *, salt: bytes | None = None) -> ChannelKey:
+        """Open a channel with `deposit`; refused before anything is spent if this client cannot sign
+        the vouchers that would pay from it."""
+        self.require_key()
         key, info = self.channels.open(content_id, deposit, sender=self.account, salt=salt)
         self._keys[key.id], self._spent[key.id], self._deposit[key.id] = key, 0, info.deposit
         return key
+
+    def require_key(self) -> None:
+        """SigningError unless chainpay holds this consumer's key (vouchers are signed off chain)."""
+        if self.account.key is None:
+            raise errors.SigningError(f"chainpay holds no key for {self.account.address}, so it could not sign vouchers: "
+                                      "pass the consumer's private key (connect(url, private_keys=[...]))")
 
     def channel_for(self, content_id: int, provider: str | None = None) -> ChannelKey | None:
         """An open channel of this client to `content_id` (and `provider`) with money left, if any."""
@@ -94,6 +103,8 @@ class ContentClient:
         """Meter `units` uses at the channel's price and sign the new cumulative total."""
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise errors.InvalidInput(f"units is a positive whole number, got {units!r}")
+        if not isinstance(key, ChannelKey):
+            raise errors.WrongType(f"pay() takes the ChannelKey that open() returned, got {key!r}")
         if key.id not in self._keys:
             raise errors.InvalidInput("this client did not open that channel")
         if key.id in self._closing:
@@ -151,6 +162,9 @@ class ContentProvider:
     def accept(self, voucher: SignedVoucher, *, content_id: int | None = None, units: int = 1) -> Accepted:
         """Check `voucher` as payment for `units` uses of `content_id` and store it durably; raises
         VoucherRefused (nothing stored) when any rule fails."""
+        if not isinstance(voucher, SignedVoucher):
+            raise VoucherRefused("malformed", f"not a signed voucher: {voucher!r:.80} (SignedVoucher.from_header "
+                                              "parses the X-Chainpay-Voucher header)")
         stored = self._channel(voucher.channel_id)
         key = stored.key
         if content_id is not None and key.content_id != content_id:
@@ -222,6 +236,8 @@ class ContentProvider:
         period is the provider's last chance). Returns the ids of those closing channels."""
         start = int(self.store.get_meta("scanned_block", str(self.channels.deployed_at_block)))
         head = self.channels.chain.block_number
+        if start > head:  # no block since the last look (an idle chain): nothing to scan yet
+            return []
         for channel_id, redeemed in self.channels.closed_since(start, head):
             if self.store.get(channel_id) is not None:
                 self.store.mark_closed(channel_id, redeemed)

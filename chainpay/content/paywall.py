@@ -145,6 +145,9 @@ class PaywallClient:
 
     def __init__(self, content: ContentClient, *, deposit_uses: int = 100, max_unit_price: Amount | None = None,
                  lock: threading.RLock | None = None, http: httpx.Client | None = None):
+        content.require_key()  # it signs a voucher per request: refuse now, before any channel is paid for
+        if isinstance(deposit_uses, bool) or not isinstance(deposit_uses, int) or deposit_uses < 1:
+            raise errors.InvalidInput(f"deposit_uses is a positive whole number, got {deposit_uses!r}")
         self.content = content
         self.deposit_uses = deposit_uses
         currency = content.channels.currency

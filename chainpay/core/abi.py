@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from eth_abi import is_encodable
 from eth_utils import keccak
 
 from . import errors
@@ -32,15 +33,42 @@ class Function:
 
     def encode(self, args: Sequence[Any]) -> bytes:
         if len(args) != len(self.inputs):
-            raise TypeError(f"{self.name} takes {len(self.inputs)} arguments ({', '.join(self.inputs)}), got {len(args)}")
-        return self.selector + abi_encode(self.inputs, args)
+            raise errors.InvalidInput(f"{self.name} takes {len(self.inputs)} arguments ({', '.join(self.inputs)}), got {len(args)}")
+        return self.selector + encode_args(self.name, self.inputs, args)
 
     def decode(self, data: bytes) -> Any:
         """The return value: a single value, a tuple for several, None for none."""
+        if not data and self.outputs:
+            raise errors.NoContractCode(f"{self.name}() returned nothing: no contract code at that address")
         values = [normalise(v, t) for v, t in zip(abi_decode(self.outputs, data), self.outputs)]
         if not values:
             return None
         return values[0] if len(values) == 1 else tuple(values)
+
+
+def encode_args(what: str, types: Sequence[str], args: Sequence[Any]) -> bytes:
+    """ABI-encode `args`; a value the ABI type cannot hold is InvalidInput naming the argument
+    (never eth-abi's EncodingTypeError or an OverflowError), raised before anything is sent."""
+    try:
+        return abi_encode(list(types), list(args))
+    except Exception:  # eth-abi's EncodingError family, OverflowError, TypeError: find the culprit
+        for n, (abi_type, value) in enumerate(zip(types, args), 1):
+            if not is_encodable(abi_type, value):
+                shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+                raise errors.InvalidInput(f"{what}: argument {n} must be a {_describe(abi_type)}, got {shown}") from None
+        raise errors.InvalidInput(f"{what}: arguments {args!r} do not fit ({', '.join(types)})") from None
+
+
+def _describe(abi_type: str) -> str:
+    if abi_type.startswith("uint"):
+        return f"whole number in 0..2**{abi_type[4:] or 256}-1 ({abi_type})"
+    if abi_type.startswith("int"):
+        return f"whole number ({abi_type})"
+    if abi_type == "address":
+        return "checksummed 0x address"
+    if abi_type.startswith("bytes") and abi_type[5:].isdigit():
+        return f"{abi_type[5:]}-byte value ({abi_type})"
+    return abi_type
 
 
 @dataclass(frozen=True)
@@ -73,7 +101,7 @@ class Artifact:
         raise AttributeError(f"contract {self.name} has no event {name}")
 
     def deploy_data(self, args: Sequence[Any]) -> bytes:
-        return self.bytecode + abi_encode(self.constructor_inputs, args)
+        return self.bytecode + encode_args(f"{self.name} constructor", self.constructor_inputs, args)
 
 
 _EVENTS: dict[bytes, EventSpec] = {}

@@ -15,6 +15,7 @@ import posixpath
 import re
 import shutil
 import subprocess
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,12 +61,15 @@ class Project:
 
     @classmethod
     def find(cls, start: Path | None = None) -> "Project":
-        """The nearest directory upward that has contracts/ (defaults to the source checkout)."""
+        """chainpay's own source checkout: the one this package runs from when it is one, else the
+        nearest directory upward from `start` (the working directory) that is a chainpay checkout.
+        Another project's contracts/ is never taken for chainpay's."""
         here = (start or Path.cwd()).resolve()
-        for candidate in [here, *here.parents, PACKAGE_DIR.parent]:
-            if (candidate / "contracts").is_dir() and (candidate / "pyproject.toml").is_file():
+        for candidate in [PACKAGE_DIR.parent, here, *here.parents]:
+            if is_chainpay_checkout(candidate):
                 return cls(candidate)
-        raise CompilerError("no chainpay checkout found (a directory with contracts/ and pyproject.toml)")
+        raise CompilerError("no chainpay checkout found (a directory with contracts/ and a pyproject.toml of the "
+                            "chainpay project); run from a clone of chainpay")
 
     def read_unit(self, unit: str) -> str:
         base = self.node_modules if unit.startswith("@") else self.root
@@ -74,6 +78,23 @@ class Project:
             hint = " (run `npm ci` to install the pinned Solidity libraries)" if unit.startswith("@") else ""
             raise CompilerError(f"source {unit!r} not found at {path}{hint}")
         return path.read_text()
+
+
+def is_chainpay_checkout(directory: Path) -> bool:
+    """A chainpay source tree: contracts/, chainpay/ and a pyproject.toml naming the chainpay project."""
+    pyproject = directory / "pyproject.toml"
+    if not ((directory / "contracts").is_dir() and (directory / "chainpay").is_dir() and pyproject.is_file()):
+        return False
+    try:
+        return tomllib.loads(pyproject.read_text()).get("project", {}).get("name") == "chainpay"
+    except (OSError, ValueError):
+        return False
+
+
+def installed_as_checkout() -> bool:
+    """True when this package runs from a source checkout (editable install), whose chainpay/artifacts
+    `chainpay compile` may rewrite; False for an installed copy (site-packages), which it never writes."""
+    return is_chainpay_checkout(PACKAGE_DIR.parent)
 
 
 def collect_sources(project: Project) -> dict[str, dict[str, str]]:
@@ -155,16 +176,35 @@ def run_compiler(project: Project, compiler_input: dict) -> tuple[dict, str]:
 def compile_output(project: Project | None = None, extra_outputs: tuple[str, ...] = ()) -> dict:
     """The compiler's standard-JSON output for contracts/ (raises CompilerError on errors)."""
     project = project or Project.find()
-    output, _ = run_compiler(project, standard_input(project, extra_outputs))
+    compiler_input = standard_input(project, extra_outputs)
+    output, _ = run_compiler(project, compiler_input)
     errors = [e for e in output.get("errors", []) if e.get("severity") == "error"]
     if errors:
-        raise CompilerError("\n".join(e.get("formattedMessage", e.get("message", "")) for e in errors))
+        shown = [_located(e, compiler_input["sources"]) for e in errors]
+        more = f" (and {len(shown) - 3} more)" if len(shown) > 3 else ""
+        raise CompilerError("; ".join(shown[:3]) + more)
     for warning in output.get("errors", []):
         # Warnings about library code (OpenZeppelin's transient-storage notice) are not ours to fix.
         ours = warning.get("sourceLocation", {}).get("file", "contracts/").startswith("contracts/")
         log.log(logging.WARNING if ours else logging.DEBUG, "solc: %s",
                 warning.get("formattedMessage", warning.get("message")).strip())
     return output
+
+
+def _located(error: dict, sources: dict) -> str:
+    """``contracts/x.sol:12:5: ParserError: Expected ';' ...``: where, what kind, and the message."""
+    where = error.get("sourceLocation") or {}
+    file, start = where.get("file"), where.get("start", -1)
+    prefix = ""
+    if file:
+        text = sources.get(file, {}).get("content", "").encode()  # solc counts bytes
+        if 0 <= start <= len(text):
+            line = text.count(b"\n", 0, start) + 1
+            column = start - (text.rfind(b"\n", 0, start) + 1) + 1
+            prefix = f"{file}:{line}:{column}: "
+        else:
+            prefix = f"{file}: "
+    return f"{prefix}{error.get('type', 'Error')}: {error.get('message', '').strip()}"
 
 
 def build(project: Project | None = None) -> dict[str, dict]:

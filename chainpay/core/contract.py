@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from eth_utils import keccak
 
+from . import errors
 from .abi import Artifact, load_artifact
 
 if TYPE_CHECKING:  # core stands below the chain engines: it names their types, never imports them
@@ -40,11 +41,24 @@ class ContractClient:
         if role and role in self.role_holders:
             return self.role_holders[role]
         needed = f" (no {role} holder is known for this deployment)" if role else ""
-        raise TypeError(f"pass sender= for this call{needed}")
+        raise errors.WrongType(f"pass sender= for this call{needed}")
 
     def _read(self, fn: str, *args: Any, block: int | str = "latest") -> Any:
         function = self.artifact.fn(fn)
-        return function.decode(self.chain.call(self.address, function.encode(args), block=block))
+        data = self.chain.call(self.address, function.encode(args), block=block)
+        if not data and function.outputs:
+            raise errors.NoContractCode(
+                f"no {self.artifact_name} contract at {self.address} on {self.chain.describe()} (chain id "
+                f"{self.chain.chain_id}): a manifest from another chain, or a node restarted since the deployment?")
+        return function.decode(data)
+
+    def check_code(self) -> None:
+        """NoContractCode unless this address holds a contract answering this artifact's views
+        (a manifest from another chain, or a node restarted since the deployment)."""
+        probe = next((f for f in self.artifact.functions.values()
+                      if f.mutability in ("view", "pure") and not f.inputs and f.outputs), None)
+        if probe is not None:
+            self._read(probe.name)
 
     def _write(self, fn: str, *args: Any, sender: Account, gas: int | None = None) -> Receipt:
         return self.chain.send(sender, self.address, self.artifact.fn(fn).encode(args), gas=gas)

@@ -22,9 +22,12 @@ __all__ = [
     "ChainpayError",
     "InvalidInput",
     "InvalidAmount",
+    "WrongType",
     "CompilerError",
     "ChainConnectionError",
     "ManifestError",
+    "NoContractCode",
+    "DeploymentIncomplete",
     "SigningError",
     "TransactionFailed",
     "ContractRevert",
@@ -44,6 +47,10 @@ class InvalidInput(ChainpayError, ValueError):
     """An argument was refused before anything was sent (a memo too long, a malformed policy, ...)."""
 
 
+class WrongType(InvalidInput, TypeError):
+    """An argument of the wrong kind (None where an account is due, no sender where one is needed)."""
+
+
 class InvalidAmount(InvalidInput):
     """A money amount was refused before anything was sent (float, negative, too precise, not a number)."""
 
@@ -58,6 +65,18 @@ class ChainConnectionError(ChainpayError):
 
 class ManifestError(ChainpayError):
     """A deployment manifest is missing, malformed, or names contracts the chain does not have."""
+
+
+class NoContractCode(ManifestError):
+    """An address a manifest (or a client) names has no contract code on the connected chain."""
+
+
+class DeploymentIncomplete(ChainpayError):
+    """A deployment stopped half way; `deployed` maps each contract deployed so far to its address."""
+
+    def __init__(self, message: str, deployed: dict[str, str]):
+        super().__init__(message)
+        self.deployed = dict(deployed)
 
 
 class SigningError(ChainpayError):

@@ -9,6 +9,7 @@ from typing import Mapping
 from eth_utils import keccak
 
 from ..chain import AccountLike, Receipt
+from ..core import errors
 from ..core.contract import ContractClient
 
 IdentityLike = bytes | str
@@ -31,23 +32,31 @@ def identity_id(record: Mapping[str, str] | str, salt: bytes = b"") -> bytes:
     same record fields and salt for the same person, so that the same-name rule can match them; keep
     the salt secret among institutions, or a name and ID number can be guessed back from the hash.
     """
+    if isinstance(salt, str) or not isinstance(salt, (bytes, bytearray)):
+        raise errors.InvalidInput(f"salt is bytes, got {salt!r:.60}")
     if isinstance(record, str):
         canonical = record.strip()
         empty = not canonical
+    elif not isinstance(record, Mapping):
+        raise errors.InvalidInput(f"identity_id takes the real-name record as a dict of fields (or a string), got {record!r:.60}")
     else:
         fields = {k: str(v).strip() for k, v in record.items()}
         canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False)
         empty = not any(fields.values())
     if empty:
-        raise ValueError("empty real-name record: every identity needs at least one non-blank field")
+        raise errors.InvalidInput("empty real-name record: every identity needs at least one non-blank field")
     return keccak(salt + canonical.encode())
 
 
 def as_identity(identity: IdentityLike) -> bytes:
+    original = identity
     if isinstance(identity, str):
-        identity = bytes.fromhex(identity.removeprefix("0x"))
+        try:
+            identity = bytes.fromhex(identity.removeprefix("0x"))
+        except ValueError:
+            identity = None
     if not isinstance(identity, bytes) or len(identity) != 32:
-        raise ValueError(f"an identity is 32 bytes (see identity_id()), got {identity!r}")
+        raise errors.InvalidInput(f"an identity is 32 bytes or 64 hex digits (see identity_id()), got {original!r:.80}")
     return identity
 
 

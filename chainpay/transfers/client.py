@@ -14,11 +14,13 @@ from typing import Iterable, Sequence
 
 from ..chain import AccountLike, Receipt
 from ..core import errors
+from ..core.abi import load_artifact
 from ..core.contract import ContractClient
 from ..core.money import Amount
 from ..currency.token import Currency
 
 MAX_MEMO_BYTES = 140  # RevocableTransfers.MAX_MEMO_BYTES
+MAX_AMOUNT_UNITS = 2**96 - 1  # RevocableTransfers keeps amounts in a uint96
 
 
 class TransferState(enum.IntEnum):
@@ -102,6 +104,7 @@ class Transfers(ContractClient):
         super().__init__(chain, address, role_holders)
         self.currency = currency
         self.deployed_at_block = deployed_at_block
+        self._registry: str | None = None  # the currency's registry, read once by preflight_send
 
     # ------------------------------------------------------------- sending
     def send(self, to: AccountLike, amount: Amount, *, sender: AccountLike, memo: str = "",
@@ -123,13 +126,44 @@ class Transfers(ContractClient):
             deadline = self.chain.now + 3600
             permit = self.currency.sign_permit(account, self.address, self.currency.from_units(units), deadline)
             sig = permit.signature
-            receipt = self._write("sendWithPermit", to_addr, units, memo, deadline, sig.v, sig.r, sig.s, sender=account)
+            args = (to_addr, units, memo, deadline, sig.v, sig.r, sig.s)
+            # One transaction: its dry run is the transaction itself as a call (the same error, nothing sent).
+            self.chain.call(self.address, self.artifact.fn("sendWithPermit").encode(args), sender=account)
+            receipt = self._write("sendWithPermit", *args, sender=account)
         else:
-            if self.currency.allowance(account, self.address) < self.currency.from_units(units):
+            self.preflight_send(account, to_addr, units)
+            before = self.currency.allowance(account, self.address)
+            raised = before < self.currency.from_units(units)
+            if raised:
                 self.currency.approve(self.address, self.currency.from_units(units), sender=account)
-            receipt = self._write("send", to_addr, units, memo, sender=account)
+            try:
+                receipt = self._write("send", to_addr, units, memo, sender=account)
+            except errors.ChainpayError:
+                if raised:  # never leave a raised allowance behind a failure
+                    self.currency.approve(self.address, before, sender=account)
+                raise
         sent = receipt.event("TransferSent")
         return self._record(sent["id"], sent["memo"], receipt)
+
+    def preflight_send(self, sender: AccountLike, to: AccountLike, units: int) -> None:
+        """Dry run, as calls (nothing is sent), of the approve-then-send path: the approve (sender
+        registered, not frozen, not paused), then what send() checks in the contract's order (the
+        amount's range, the recipient, both parties active) and the sender's side of the deposit into
+        escrow (balance, daily limit) by simulating the currency transfer into escrow. Raises the typed
+        error the first failing transaction would have raised."""
+        account, to_addr = self.chain.account(sender), self.chain.account(to).address
+        self.chain.call(self.currency.address, self.currency.artifact.fn("approve").encode([self.address, units]),
+                        sender=account)
+        if units > MAX_AMOUNT_UNITS:
+            raise errors.revert_class("AmountTooLarge")(units, MAX_AMOUNT_UNITS)
+        if to_addr in (account.address, self.address) or int(to_addr, 16) == 0:
+            raise errors.revert_class("InvalidRecipient")(to_addr)
+        if self._registry is None:
+            self._registry = self.currency._read("registry")
+        pair = load_artifact("IdentityRegistry").fn("requireActivePair")
+        self.chain.call(self._registry, pair.encode([account.address, to_addr]))
+        self.chain.call(self.currency.address, self.currency.artifact.fn("transfer").encode([self.address, units]),
+                        sender=account)
 
     # ------------------------------------------------------------- actions on one transfer
     def approve(self, transfer_id: int, *, sender: AccountLike | None = None) -> TransferRecord:
@@ -289,8 +323,8 @@ class Transfers(ContractClient):
 
 
 def _check_id(transfer_id) -> int:
-    if isinstance(transfer_id, bool) or not isinstance(transfer_id, int) or transfer_id < 1:
-        raise errors.InvalidInput(f"a transfer id is a positive integer, got {transfer_id!r}")
+    if isinstance(transfer_id, bool) or not isinstance(transfer_id, int) or not 1 <= transfer_id < 2**256:
+        raise errors.InvalidInput(f"a transfer id is a whole number from 1 to 2**256-1, got {transfer_id!r:.80}")
     return transfer_id
 
 

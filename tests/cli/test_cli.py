@@ -76,11 +76,11 @@ def test_bad_config_is_one_line(tmp_path):
     assert not (tmp_path / "m.json").exists()
 
 
-def test_a_contract_refusal_is_one_line(tmp_path):
+def test_a_config_the_contract_would_refuse_is_refused_before_deploying(tmp_path):
     cfg = tmp_path / "deploy.json"
-    cfg.write_text(json.dumps({"decimals": 19}))
+    cfg.write_text(json.dumps({"decimals": 19}))  # DigitalCurrency would revert InvalidDecimals(19)
     result = run_cli("deploy", "--config", str(cfg), "--out", str(tmp_path / "m.json"))
-    assert_one_plain_error_line(result, "refused by the contract: InvalidDecimals(decimals=19)")
+    assert_one_plain_error_line(result, "decimals is a whole number in 0..18, got 19")
 
 
 def test_usage_errors_exit_2_without_traceback():

@@ -52,7 +52,7 @@ def test_send_list_show_revoke(deployment):
     manifest, system, alice, bob, _ = deployment
     sent = cli("transfer", "send", bob.address, "12.50", "--memo", "lunch", "--as", "5", manifest=manifest)
     assert sent.returncode == 0, sent.stderr
-    assert "sent: pending, 12.50 from" in sent.stdout and "releases at" in sent.stdout
+    assert "sent: pending, 12.50 yuan from" in sent.stdout and "releases at" in sent.stdout
     transfer_id = int(sent.stdout.split()[1])
     listed = cli("transfer", "list", bob.address, manifest=manifest)
     assert listed.returncode == 0 and "lunch" in listed.stdout and "12.50" in listed.stdout

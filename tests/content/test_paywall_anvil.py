@@ -5,6 +5,7 @@ stored vouchers, and a graceful stop (SIGTERM) that redeems the rest."""
 from __future__ import annotations
 
 import os
+import time
 import subprocess
 import sys
 from decimal import Decimal
@@ -91,3 +92,39 @@ def test_serve_content_refuses_a_listing_of_another_provider_in_one_line(anvil_u
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert result.stderr.strip() == (f"chainpay: listing {listing.id} belongs to {chain.accounts[5].address}, "
                                      f"not to {chain.accounts[6].address}")
+
+
+def test_serve_content_idle_for_several_rounds_then_restarts_on_the_same_db(anvil_url, tmp_path):
+    """No new block between redemption rounds (an idle node) is nothing to scan, not an error: the
+    server logs nothing for several rounds, shuts down cleanly, and restarts on the same sqlite file
+    (its scanned block now ahead of the head) just as cleanly."""
+    chain = chainpay.connect(anvil_url)
+    system = chainpay.deploy(chain)
+    manifest = system.save(tmp_path / "manifest.json")
+    officer, provider = chain.accounts[4], chain.accounts[5]
+    system.registry.add_institution(1, "Platform A", 3)
+    system.registry.add_kyc_officer(officer, 1)
+    system.registry.register_identity(chainpay.identity_id("idle provider"), 3, provider, sender=officer)
+    listing = system.catalogue.list(Decimal("0.10"), "call", [(provider, 10_000)], sender=provider)
+    page = tmp_path / "page.txt"
+    page.write_text("idle page")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("CHAINPAY_PRIVATE_KEYS", "CHAINPAY_DEBUG")}
+    env["CHAINPAY_LOG"] = "INFO"  # every redemption round and failure shows on stderr
+    command = [sys.executable, "-m", "chainpay", "serve-content", "--manifest", str(manifest), "--port", str(port),
+               "--provider", "5", "--offer", f"{listing.id}={page}", "--db", str(tmp_path / "v.sqlite"),
+               "--redeem-every", "0.3"]
+    for run in range(2):  # the second run starts on the db the first left, with no block in between
+        head = chain.block_number
+        server = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_for_port(port, server, "serve-content")
+            time.sleep(2.5)  # ~8 idle redemption rounds
+            assert server.poll() is None, f"run {run} exited: {server.stderr.read()}"
+        finally:
+            server.terminate()
+            _, err = server.communicate(timeout=30)
+        assert server.returncode in (0, -15), err
+        for bad in ("Traceback", "failed", "ERROR", "BlockOutOfRange"):
+            assert bad not in err, f"run {run}: {err}"
+        assert chain.block_number == head  # idle: nothing was sent

@@ -63,3 +63,12 @@ def test_imports_are_resolved_and_inlined():
     assert "contracts/access/IIdentityRegistry.sol" in sources
     assert "@openzeppelin/contracts/token/ERC20/ERC20.sol" in sources
     assert all("content" in v for v in sources.values())
+
+
+def test_a_solidity_error_names_its_file_line_and_column():
+    source = "// SPDX-License-Identifier: MIT\npragma solidity ^0.8.0;\ncontract A {\n    uint x\n}\n"
+    error = {"type": "ParserError", "message": "Expected ';' but got '}'", "severity": "error",
+             "sourceLocation": {"file": "contracts/A.sol", "start": source.index("}\n") , "end": 0}}
+    located = compiler._located(error, {"contracts/A.sol": {"content": source}})
+    assert located == "contracts/A.sol:5:1: ParserError: Expected ';' but got '}'"
+    assert compiler._located({"type": "JSONError", "message": "bad"}, {}) == "JSONError: bad"

@@ -20,7 +20,7 @@ CONFIG = StudyConfig.load()
 ENGINE = test_engine()  # the fixtures' engine: the fast one where installed
 
 
-# ------------------------------------------------------------------ the bank route vs shared/domain-facts.md
+# ------------------------------------------------------------------ the bank route vs docs/sources.md (section 1)
 @pytest.fixture(scope="module")
 def bank_sample():
     """20,000 simulated transfers with the default config and amount mix."""
