@@ -82,7 +82,7 @@ def run(tasks: Sequence[Task], *, workers: int = 2, scheduler: str | None = None
     except ImportError:
         raise ChainpayError("the sweep needs dask.distributed: pip install 'dask[distributed]'") from None
     cluster = None if scheduler else LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                                   dashboard_address=None)
+                                                   dashboard_address=None, silence_logs=logging.WARNING)
     try:
         with Client(scheduler or cluster) as client:
             futures = client.map(run_task, list(tasks), pure=False)
@@ -123,7 +123,8 @@ def write_report(rows: Sequence[dict], grid: dict[str, list[str]], out: Path, *,
     written = {"csv": write_table(rows, list(grid), out / "sweep.csv")}
     paths = [p for p in bridging.PATHS if any(r["path"] == p for r in rows)]
     lines = [f"# Sweep: {', '.join(grid)}", "", f"{transfers:,} transfers per run, {seeds} seed(s) per grid point; "
-             "means with 95 % intervals across seeds (Student's t). Cost is fees + gas over all attempted volume.", ""]
+             "means with 95 % intervals across runs (Student's t); each value of a parameter pools the runs at every value of the "
+             "other swept parameters. Cost is fees + gas over all attempted volume.", ""]
     plt = _plt()
     for key, values in grid.items():
         fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
@@ -144,7 +145,8 @@ def write_report(rows: Sequence[dict], grid: dict[str, list[str]], out: Path, *,
             for ax, ys, hw in ((axes[0], cost, cost_hw), (axes[1], time, time_hw)):
                 ax.plot(xs, ys, marker="o", color=COLOURS[path], label=LABELS[path])
                 ax.fill_between(xs, [y - h for y, h in zip(ys, hw)], [y + h for y, h in zip(ys, hw)], color=COLOURS[path], alpha=0.15)
-        axes[0].set_ylabel("cost, % of attempted volume")
+        axes[0].set_ylabel("cost, % of attempted volume (symlog)")
+        axes[0].set_yscale("symlog", linthresh=0.01)
         axes[1].set_ylabel("mean time to arrive (min)")
         axes[1].set_yscale("log")
         for ax in axes:
