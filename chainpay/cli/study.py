@@ -11,9 +11,9 @@ from rich.table import Table
 from .common import check_writable_dir, console, engine_option, pick_engine, status
 
 MAX_TRANSFERS = 20_000  # larger runs belong in a sweep on a cluster
-# Seconds per transfer through every path, measured here (`chainpay study bridging --transfers 1000`, loaded
-# 2-core machine): 85 s on EDR, 1,496 s on eth-tester.
-SECONDS_PER_TRANSFER = {"edr": 0.085, "eth-tester": 1.5}
+# Seconds per transfer through the on-chain paths, measured here (`chainpay study bridging --transfers 1000` on the
+# 2-core machine while other work loaded it): 121 s on EDR, 1,496 s on eth-tester.
+SECONDS_PER_TRANSFER = {"edr": 0.12, "eth-tester": 1.5}
 
 
 def _estimate(transfers: int, engine: str) -> str:
@@ -26,46 +26,101 @@ def study() -> None:
     """Measured comparisons (see chainpay/studies/)."""
 
 
+def _paths(text: Optional[str]) -> tuple[str, ...]:
+    from ..studies import bridging
+
+    if not text:
+        return bridging.PATHS
+    chosen = tuple(p.strip() for p in text.split(",") if p.strip())
+    unknown = [p for p in chosen if p not in bridging.PATHS]
+    if unknown or not chosen:
+        raise click.BadParameter(f"unknown path(s) {', '.join(unknown)}; known: {', '.join(bridging.PATHS)}", param_hint="--paths")
+    return chosen
+
+
+PATHS_HELP = "Comma-separated paths to run (default: all; the simulated routes take no chain)."
+
+
 @study.command("bridging")
 @click.option("--transfers", type=click.IntRange(min=1, max=MAX_TRANSFERS), default=1000, show_default=True,
-              help=f"Transfers through every path (at most {MAX_TRANSFERS:,}; the run says how long it expects).")
+              help=f"Transfers through every path, per replicate (at most {MAX_TRANSFERS:,}; the run says how long it expects).")
 @click.option("--config", type=click.Path(path_type=Path), default=None, help="TOML overriding chainpay/studies/bridging.toml.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("study-bridging"), show_default=True, help="Output directory.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same results.")
+@click.option("--replicates", type=click.IntRange(min=1, max=100), default=1, show_default=True,
+              help="Independent runs (seeds seed, seed+1, ...): figures get 95 % confidence intervals.")
+@click.option("--paths", "paths_text", default=None, help=PATHS_HELP)
 @click.option("--fault", "faults", multiple=True, type=click.Choice(["connector-offline", "recipient-absent", "chain-halt", "no-liquidity"]),
-              help="Inject a fault into a share of bridge transfers (repeatable; share from [faults] in the config).")
+              help="Inject a fault into faults.share of bridge transfers (repeatable; rates also in [faults] of the config).")
 @engine_option
-def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int, faults: tuple[str, ...], engine: str):
-    """Bank route vs shared digital currency vs cross-chain bridge: report.md, results.csv, PNG charts."""
+def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int, replicates: int, paths_text: Optional[str],
+                   faults: tuple[str, ...], engine: str):
+    """Today's routes vs shared digital currency vs cross-chain bridge: report.md, results.csv, PNG charts."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..studies import bridging, report
     from ..studies.config import StudyConfig
 
-    cfg = StudyConfig.load(config)
+    cfg = bridging.with_faults(StudyConfig.load(config), faults)
+    paths = _paths(paths_text)
     check_writable_dir(out, "output directory")
     engine = pick_engine(engine)
-    console.print(f"{transfers:,} transfers through 4 paths on {engine}: about {_estimate(transfers, engine)} here",
-                  highlight=False)
-    labels = (("bank", "bank route (simulated)"), ("shared", "shared currency (on chain)"), ("bridge", "bridge (two chains)"))
+    total = transfers * replicates
+    on_chain = sum(p in bridging.ON_CHAIN for p in paths) / len(bridging.ON_CHAIN)
+    console.print(f"{total:,} transfers through {len(paths)} paths on {engine}: about "
+                  f"{_estimate(round(total * on_chain), engine)} here", highlight=False)
+    labels = (("simulated", "routes (simulated)"), ("shared", "shared currency (on chain)"), ("bridge", "bridge (two chains)"))
     if console.is_terminal:
         with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as bar:
-            tasks = {name: bar.add_task(label, total=transfers) for name, label in labels}
-            rows = bridging.run(cfg, transfers, seed, faults, progress=lambda path, done: bar.update(tasks[path], completed=done),
-                                engine=engine)
+            tasks = {name: bar.add_task(label, total=total) for name, label in labels}
+            rows = bridging.run_replicates(cfg, transfers, seed, replicates, paths=paths, engine=engine,
+                                           progress=lambda group, n: bar.update(tasks[group], completed=n))
     else:  # logs and pipes: a plain line every few seconds
         names = dict(labels)
         with status("study bridging: starting") as lines:
-            rows = bridging.run(cfg, transfers, seed, faults, engine=engine,
-                                progress=lambda path, done: lines.update(f"study bridging: {names[path]} {done:,}/{transfers:,}"))
+            rows = bridging.run_replicates(cfg, transfers, seed, replicates, paths=paths, engine=engine,
+                                           progress=lambda group, n: lines.update(f"study bridging: {names[group]} {n:,}/{total:,}"))
     written = report.write_all(rows, cfg, out, seed=seed, faults=faults)
-    table = Table(title=f"chainpay study bridging: {transfers:,} transfers, seed {seed}")
-    for col in ("path", "delivered", "failure rate", "mean time", "p95", "fees %", "gas %"):
+    table = Table(title=f"chainpay study bridging: {transfers:,} transfers x {replicates} replicate(s), seed {seed}")
+    for col in ("path", "arrived", "failure rate %", "mean time", "p95", "cost % of volume", "median cost %"):
         table.add_column(col, justify="left" if col == "path" else "right")
-    for path in bridging.PATHS:
+    for path in paths:
         s = report.summarise(rows, path)
-        table.add_row(report.LABELS[path], f"{s.delivered:,}", f"{s.failure_rate:.1%}", report.duration(s.mean_s),
-                      report.duration(s.p95_s), f"{s.fee_pct:.3f}", f"{s.gas_pct:.3f}")
+        table.add_row(report.LABELS[path], f"{s.delivered:,} / {s.n:,}", s["failure_rate"].fmt(".1f"),
+                      report.duration(s["mean_s"].value), report.duration(s["p95_s"].value), s["cost_pct"].fmt(".3f"),
+                      s["median_cost_pct"].fmt(".2f"))
     console.print(table)
-    console.print(f"wrote {written['report']}, {written['csv'].name} and {len(written) - 2} charts in {out}")
+    console.print(f"wrote {written['report'].name}, {written['csv'].name} and {len(written) - 2} charts in {out}")
+
+
+@study.command("sweep")
+@click.option("--grid", "grid_specs", multiple=True, required=True, metavar="KEY=V1,V2,...",
+              help="A parameter and its values (repeatable; the grid is every combination), e.g. "
+                   "chain.gas_price_yuan_per_million=0,1,5 or bank_route.minimum_fee=false,true.")
+@click.option("--seeds", type=click.IntRange(min=1, max=100), default=3, show_default=True, help="Seeds per grid point.")
+@click.option("--transfers", type=click.IntRange(min=1, max=100_000), default=200, show_default=True, help="Transfers per run.")
+@click.option("--config", type=click.Path(path_type=Path), default=None, help="TOML overriding the defaults for every run.")
+@click.option("--paths", "paths_text", default=None, help=PATHS_HELP)
+@click.option("--workers", type=click.IntRange(min=1, max=64), default=2, show_default=True, help="Local cluster size.")
+@click.option("--scheduler", default=None, help="Address of a running Dask scheduler (default: a local cluster).")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("study-sweep"), show_default=True, help="Output directory.")
+@engine_option
+def study_sweep(grid_specs: tuple[str, ...], seeds: int, transfers: int, config: Optional[Path], paths_text: Optional[str],
+                workers: int, scheduler: Optional[str], out: Path, engine: str):
+    """Run the bridging study over a grid of parameters x seeds on Dask: sweep.csv, sweep.md, one chart per parameter."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..studies import sweep
+    from ..studies.config import StudyConfig
+
+    grid = sweep.parse_grid(grid_specs)
+    tasks = sweep.plan(StudyConfig.load(config), grid, seeds, transfers, paths=_paths(paths_text),
+                       config_file=str(config) if config else None, engine=pick_engine(engine))
+    check_writable_dir(out, "output directory")
+    with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as bar:
+        task = bar.add_task(f"{len(tasks)} runs on {'the scheduler' if scheduler else f'{workers} workers'}", total=len(tasks))
+        rows = sweep.run(tasks, workers=workers, scheduler=scheduler, progress=lambda n: bar.update(task, completed=n))
+    written = sweep.write_report(rows, grid, out, transfers=transfers, seeds=seeds)
+    console.print(f"wrote {written['report'].name}, {written['csv'].name} and {len(grid)} chart(s) in {out}")

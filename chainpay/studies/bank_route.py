@@ -1,11 +1,11 @@
 """Today's bank route between two wallet platforms, simulated: wallet A -> bank card -> wallet B.
 
 Per transfer: the amount leaves wallet A in chunks of at most the daily withdrawal limit, one chunk a
-day; each chunk is withdrawn (a uniform 1-30 min, 0.1 % fee with a minimum) and topped up into wallet
+day; each chunk is withdrawn (a uniform 1-30 min, 0.1 % fee, a minimum only if switched on) and topped up into wallet
 B (the 2-24 h window, mostly just after the floor: see bridging.toml), plus the time lost switching
 apps. An attempt fails with the configured rate, either at the withdrawal (the money never left
-wallet A, no fee) or at the top-up (the first chunk sits on the bank card, its fee paid) - one
-attempt per transfer, no retry. All parameters come from StudyConfig.bank_route.
+wallet A, no fee) or at the top-up (the first chunk sits on the bank card, its fee paid). This is one
+attempt; routes.py decides whether the user tries again. All parameters come from StudyConfig.bank_route.
 """
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ def withdrawals_detail(chunks: int) -> str:
 
 
 def withdrawal_fee(params: BankRoute, chunk: Decimal) -> Decimal:
-    fee = max(chunk * params.withdrawal_fee_rate, params.withdrawal_fee_min)
+    """0.1 % of the chunk; with the minimum-fee switch on, at least withdrawal_fee_min (never above the chunk)."""
+    fee = chunk * params.withdrawal_fee_rate
+    if params.minimum_fee:
+        fee = max(fee, params.withdrawal_fee_min)
     return min(fee, chunk).quantize(FEN, rounding=ROUND_HALF_UP)
 
 
@@ -66,12 +69,16 @@ def _topup_seconds(params: BankRoute, rng: random.Random) -> float:
     return min(low + extra, high)
 
 
-def simulate(params: BankRoute, amount: Decimal, rng: random.Random) -> BankTransfer:
-    """One transfer of `amount` over the bank route."""
+def simulate(params: BankRoute, amount: Decimal, rng: random.Random, *, from_card: bool = False) -> BankTransfer:
+    """One attempt to move `amount` over the bank route (`from_card`: a retry whose money already sits on
+    the bank card after a failed top-up, so only the top-up is tried again)."""
     chunks = chunks_of(params, amount)
     switching = params.app_switches * params.app_switch_seconds
     failed = rng.random() < params.failure_rate
     at_withdrawal = failed and rng.random() < params.failure_at_withdrawal_share
+    if from_card:
+        seconds = _topup_seconds(params, rng) + switching / 2
+        return BankTransfer(amount, not failed, seconds, Decimal(0), len(chunks), ON_CARD if failed else ON_B)
     if failed:
         withdrawal = _withdrawal_seconds(params, rng)
         if at_withdrawal:

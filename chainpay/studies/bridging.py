@@ -2,39 +2,52 @@
 
 Paths (one row per transfer and path in results.csv):
 - bank: today's route through a bank card, simulated from the config (bank_route.py).
+- official-direct, online-bank, union-app, third-party, intermediary, merchant-gateway: the alternatives
+  the sources measured, simulated from their figures (routes.py). Every simulated route has the users'
+  give-up-after-failure behaviour and counts the fees of every attempt.
 - shared-direct: both platforms' wallets on one chain, one currency transfer ("payment is settlement").
 - shared-revocable: the same chain, through the revocable-transfer escrow (delayed arrival with
   revocation; a second factor from the approval threshold), released by a keeper after the cooling-off.
 - bridge: each platform on its own chain, a hashed-timelock crossing through a connector.
 
 The on-chain paths really execute on in-process chains; their gas is measured per transfer and
-priced with the configured gas price; every step waits a block interval (and watchers a poll
-interval) on a simulated clock that starts at a fixed date, so one seed gives one result.
+priced with the configured gas price (or an operator cost per transaction); every step waits a block
+interval (and watchers a poll interval) on a simulated clock that starts at a fixed date. On top of
+the chain's own timestamps come modelled latencies (costs.py: the user's confirmation; a watcher sees an
+event after a uniform share of its poll interval, not always the whole) and modelled failures (a frozen
+recipient refused up front, a mis-sent transfer; the bridge's faults at configured rates). One seed
+gives one result.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Callable, Sequence
 
 from ..bridge.client import Secret, hashlock_of
 from ..bridge.connector import Connector, ConnectorPolicy
 from ..bridge.crossing import FAULTS, Timing, cross
+from ..core.errors import InvalidInput
 from ..bridge.network import build_network
 from ..chain import in_process
 from ..config import DeployConfig, TransferPolicy
 from ..currency.registry import identity_id
 from ..system import deploy
-from . import bank_route
+from . import bank_route, costs, routes
 from .amounts import draw_amounts
 from .config import StudyConfig
 
 log = logging.getLogger(__name__)
 
-PATHS = ("bank", "shared-direct", "shared-revocable", "bridge")
+ROUTES = ("official_direct", "online_bank", "union_app", "third_party", "intermediary", "merchant_gateway")
+SIMULATED = ("bank", *(r.replace("_", "-") for r in ROUTES))
+ON_CHAIN = ("shared-direct", "shared-revocable", "bridge")
+PATHS = (*SIMULATED, *ON_CHAIN)
+ON_A_FROZEN = "on A (refused: recipient frozen)"
+WRONG_PERSON = "with the wrong person (mis-sent)"
 EPOCH = 2_051_222_400  # 2035-01-01 00:00 UTC: the simulated clock's start, ahead of any wall clock
 PEOPLE = 8
 OPENING_BALANCE = Decimal(10_000_000)
@@ -46,13 +59,17 @@ class Row:
     transfer: int
     path: str
     amount: Decimal
-    outcome: str  # delivered | refused | refunded | failed
+    outcome: str  # delivered | failed | refused | refunded | revoked | lost
     seconds: float
-    fee: Decimal
+    fee: Decimal  # every fee paid, delivered or not
     gas: int
-    gas_cost: Decimal
+    gas_cost: Decimal  # gas priced at the gas price, plus the operator's cost per transaction
     money_at: str
     detail: str = ""
+    seed: int = 1
+    attempts: int = 1
+    txs: int = 0  # transactions the transfer needed (all senders)
+    started: float = 0.0  # simulated clock at the request (on-chain paths)
 
     @property
     def delivered(self) -> bool:
@@ -67,45 +84,77 @@ class Row:
         return float(self.gas_cost / self.amount * 100)
 
 
-def gas_cost(config: StudyConfig, gas: int) -> Decimal:
-    return (Decimal(gas) * config.chain.gas_price_yuan_per_million / 1_000_000).quantize(Decimal("0.000001"), ROUND_HALF_UP)
+def gas_cost(config: StudyConfig, gas: int, txs: int = 0) -> Decimal:
+    """What the gas costs at the gas price, plus the operator's cost per transaction."""
+    priced = Decimal(gas) * config.chain.gas_price_yuan_per_million / 1_000_000 + txs * config.chain.operator_cost_per_tx
+    return priced.quantize(Decimal("0.000001"), ROUND_HALF_UP)
+
+
+def with_faults(config: StudyConfig, faults: Sequence[str]) -> StudyConfig:
+    """The config with each named bridge fault set to hit `faults.share` of transfers (the --fault flag)."""
+    unknown = set(faults) - set(FAULTS)
+    if unknown:
+        raise InvalidInput(f"unknown fault(s) {', '.join(sorted(unknown))} (known: {', '.join(FAULTS)})")
+    return config.with_overrides({f"faults.{f.replace('-', '_')}": config.faults.share for f in faults}) if faults else config
 
 
 def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Sequence[str] = (),
-        progress: Callable[[str, int], None] = lambda path, n: None, engine: str | None = "eth-tester") -> list[Row]:
-    """Every path for the same `transfers` amounts; `progress(path, done)` after each transfer. The
-    on-chain paths run on the in-process `engine` (same rows on every engine: gas is exact)."""
-    unknown = set(faults) - set(FAULTS)
+        progress: Callable[[str, int], None] = lambda path, n: None, paths: Sequence[str] = PATHS,
+        engine: str | None = "eth-tester") -> list[Row]:
+    """Every path in `paths` for the same `transfers` amounts; `progress(group, done)` after each
+    transfer, group being "simulated", "shared" or "bridge". The on-chain paths run on the in-process
+    `engine` (the same rows on every engine: gas is exact)."""
+    config = with_faults(config, faults)
+    unknown = set(paths) - set(PATHS)
     if unknown:
-        from ..core.errors import InvalidInput
-
-        raise InvalidInput(f"unknown fault(s) {', '.join(sorted(unknown))} (known: {', '.join(FAULTS)})")
+        raise InvalidInput(f"unknown path(s) {', '.join(sorted(unknown))} (known: {', '.join(PATHS)})")
     amounts = draw_amounts(config.amounts, transfers, random.Random(f"{seed}-amounts"))
-    rows = _bank(config, amounts, random.Random(f"{seed}-bank"), progress)
-    rows += _shared(config, amounts, random.Random(f"{seed}-shared"), progress, engine)
-    rows += _bridge(config, amounts, random.Random(f"{seed}-bridge"), list(faults), progress, engine)
+    rows = _simulated(config, amounts, seed, [p for p in SIMULATED if p in paths], progress)
+    if "shared-direct" in paths or "shared-revocable" in paths:
+        with in_process(engine, accounts=8 + 3 * PEOPLE) as chain:
+            rows += [r for r in _shared(chain, config, amounts, seed, progress) if r.path in paths]
+    if "bridge" in paths:
+        net = build_network(PEOPLE, tier=config.shared.user_tier, opening_balance=OPENING_BALANCE,
+                            connector_liquidity=config.connector.liquidity, engine=engine)
+        try:
+            rows += _bridge(net, config, amounts, seed, progress)
+        finally:
+            net.close()
     return rows
 
 
-# ---------------------------------------------------------------------------- bank route
-def _bank(config, amounts, rng, progress) -> list[Row]:
+def run_replicates(config: StudyConfig, transfers: int, seed: int, replicates: int, faults: Sequence[str] = (),
+                   progress: Callable[[str, int], None] = lambda path, n: None, paths: Sequence[str] = PATHS,
+                   engine: str | None = "eth-tester") -> list[Row]:
+    """`replicates` independent runs with seeds seed, seed + 1, ...: rows of all of them (Row.seed tells apart);
+    `progress(group, done)` counts over all replicates."""
     rows = []
-    for i, amount in enumerate(amounts):
-        t = bank_route.simulate(config.bank_route, amount, rng)
-        rows.append(Row(i, "bank", amount, "delivered" if t.delivered else "failed", t.seconds, t.fee, 0, Decimal(0),
-                        t.money_at, bank_route.withdrawals_detail(t.chunks)))
-        progress("bank", i + 1)
+    for k in range(replicates):
+        rows += run(config, transfers, seed + k, faults, lambda group, n, k=k: progress(group, k * transfers + n), paths,
+                    engine)
+    return rows
+
+
+# ---------------------------------------------------------------------------- simulated routes
+def _simulated(config, amounts, seed, paths, progress) -> list[Row]:
+    rows = []
+    for path in paths:
+        rng = random.Random(f"{seed}-{path}")  # one stream per route: adding a route changes no other
+        for i, amount in enumerate(amounts):
+            if path == "bank":
+                t = routes.simulate_bank(config, amount, rng)
+            else:
+                t = routes.simulate_route(config, path.replace("-", "_"), amount, rng)
+            rows.append(Row(i, path, amount, "delivered" if t.delivered else "failed", t.seconds, t.fee, 0, Decimal(0),
+                            t.money_at, t.detail, seed, t.attempts))
+    progress("simulated", len(amounts))
     return rows
 
 
 # ---------------------------------------------------------------------------- shared currency
-def _shared(config, amounts, rng, progress, engine) -> list[Row]:
-    with in_process(engine, accounts=7 + 3 * PEOPLE) as chain:
-        return _shared_on(chain, config, amounts, rng, progress)
-
-
-def _shared_on(chain, config, amounts, rng, progress) -> list[Row]:
+def _shared(chain, config, amounts, seed, progress) -> list[Row]:
     shared = config.shared
+    rng, latency = random.Random(f"{seed}-shared"), random.Random(f"{seed}-shared-latency")
     policy = TransferPolicy(cooling_off=[(Decimal(0), shared.cooling_off_seconds)],
                             approval_threshold=shared.approval_threshold)
     system = deploy(chain, DeployConfig(transfers=policy))
@@ -124,33 +173,59 @@ def _shared_on(chain, config, amounts, rng, progress) -> list[Row]:
         reg.set_approver(identity, approver)
         cur.mint(at_a, OPENING_BALANCE)
         wallets.append((at_a, at_b, approver))
+    stranger = chain.accounts[7 + 3 * PEOPLE]  # who receives the mis-sent transfers
+    reg.register_identity(identity_id({"name": "a stranger"}), shared.user_tier, stranger, sender=officer_b)
     block = config.chain.block_interval
     chain.advance_time(EPOCH - chain.now)
     rows = []
     for i, amount in enumerate(amounts):
         at_a, at_b, approver = wallets[i % PEOPLE]
         chain.advance_time(_gap(rng))
+        confirm = costs.confirmation_seconds(config.chain, latency)
+        draw = rng.random()  # one draw per transfer: frozen recipient, mis-sent, or as intended
+        if draw < shared.frozen_rate:  # the SDK's dry run refuses before anything is sent
+            for path in ("shared-direct", "shared-revocable"):
+                rows.append(Row(i, path, amount, "refused", confirm, Decimal(0), 0, Decimal(0), ON_A_FROZEN,
+                                "recipient frozen: refused before sending", seed, 1, 0))
+            progress("shared", i + 1)
+            continue
+        missent = draw < shared.frozen_rate + shared.missent_rate
+        to = stranger if missent else at_b
         start = chain.now
         chain.set_next_block_time(start + block)
-        receipt = cur.transfer(at_b, amount, sender=at_a)
-        rows.append(Row(i, "shared-direct", amount, "delivered", block, Decimal(0), receipt.gas_used,
-                        gas_cost(config, receipt.gas_used), bank_route.ON_B, "one currency transfer"))
-        if amount < shared.delayed_arrival_from:
-            rows.append(Row(i, "shared-revocable", amount, "delivered", block, Decimal(0), receipt.gas_used,
-                            gas_cost(config, receipt.gas_used), bank_route.ON_B, "below the delayed-arrival threshold"))
+        receipt = cur.transfer(to, amount, sender=at_a)
+        cost = gas_cost(config, receipt.gas_used, 1)
+        if missent:  # on the direct path the money is gone to the wrong person
+            rows.append(Row(i, "shared-direct", amount, "lost", block + confirm, Decimal(0), receipt.gas_used, cost,
+                            WRONG_PERSON, "mis-sent: final on the direct path", seed, 1, 1))
+            cur.transfer(at_a, amount, sender=stranger)  # the study's stranger hands it back: balances stay level
         else:
-            rows.append(_revocable(config, system, i, amount, at_a, at_b, approver, keeper))
-        cur.transfer(at_a, amount, sender=at_b)  # the wallets' owner moves it back: balances stay level
+            rows.append(Row(i, "shared-direct", amount, "delivered", block + confirm, Decimal(0), receipt.gas_used, cost,
+                            bank_route.ON_B, "one currency transfer", seed, 1, 1))
+        if amount < shared.delayed_arrival_from:
+            rows.append(replace(rows[-1], path="shared-revocable", detail="below the delayed-arrival threshold"))
+        else:
+            rows.append(_revocable(config, system, i, amount, at_a, to, approver, keeper, missent, confirm, seed))
+        if not missent:
+            cur.transfer(at_a, amount, sender=at_b)  # the wallets' owner moves it back: balances stay level
         progress("shared", i + 1)
     return rows
 
 
-def _revocable(config, system, i, amount, at_a, at_b, approver, keeper) -> Row:
+def _revocable(config, system, i, amount, at_a, to, approver, keeper, missent, confirm, seed) -> Row:
     chain, transfers, block = system.chain, system.transfers, config.chain.block_interval
     start = chain.now
     chain.set_next_block_time(start + block)
-    record = transfers.send(at_b, amount, sender=at_a, memo=f"study #{i}")
+    record = transfers.send(to, amount, sender=at_a, memo=f"study #{i}")
     receipts = [record.receipt]
+    if missent:  # the sender notices within the cooling-off and takes it back
+        chain.set_next_block_time(chain.now + config.chain.poll_interval + block)
+        record = transfers.revoke(record.id, sender=at_a)
+        receipts.append(record.receipt)
+        gas = sum(r.gas_used for r in receipts)
+        return Row(i, "shared-revocable", amount, "revoked", chain.now - start + confirm, Decimal(0), gas,
+                   gas_cost(config, gas, len(receipts)), "on A (revoked in the cooling-off)", "mis-sent, then revoked",
+                   seed, 1, len(receipts))
     detail = "cooling-off"
     if record.release_at is None:  # at or above the approval threshold: the second factor first
         chain.set_next_block_time(chain.now + config.shared.second_factor_seconds + block)
@@ -162,23 +237,15 @@ def _revocable(config, system, i, amount, at_a, at_b, approver, keeper) -> Row:
     receipts.append(done.receipt)
     gas = sum(r.gas_used for r in receipts)
     delivered = done.state.paid_to_recipient
-    return Row(i, "shared-revocable", amount, "delivered" if delivered else "refunded", chain.now - start, Decimal(0), gas,
-               gas_cost(config, gas), bank_route.ON_B if delivered else "on A (returned)", detail)
+    return Row(i, "shared-revocable", amount, "delivered" if delivered else "refunded", chain.now - start + confirm,
+               Decimal(0), gas, gas_cost(config, gas, len(receipts)),
+               bank_route.ON_B if delivered else "on A (returned)", detail, seed, 1, len(receipts))
 
 
 # ---------------------------------------------------------------------------- bridge
-def _bridge(config, amounts, rng, faults, progress, engine) -> list[Row]:
+def _bridge(net, config, amounts, seed, progress) -> list[Row]:
     c = config.connector
-    net = build_network(PEOPLE, tier=config.shared.user_tier, opening_balance=OPENING_BALANCE,
-                        connector_liquidity=c.liquidity, engine=engine)
-    try:
-        return _bridge_on(net, config, amounts, rng, faults, progress)
-    finally:
-        net.close()
-
-
-def _bridge_on(net, config, amounts, rng, faults, progress) -> list[Row]:
-    c = config.connector
+    rng, latency = random.Random(f"{seed}-bridge"), random.Random(f"{seed}-bridge-latency")
     policy = ConnectorPolicy(fee_rate=c.fee_rate, fee_min=c.fee_min, sender_lock_duration=c.sender_lock_duration,
                              inbound_lock_duration=c.inbound_lock_duration, claim_margin=c.claim_margin, quote_ttl=c.quote_ttl)
     connector = Connector(net.a.bridge, net.b.bridge, net.connector.a, net.connector.b, policy, clock=lambda: net.now)
@@ -187,13 +254,22 @@ def _bridge_on(net, config, amounts, rng, faults, progress) -> list[Row]:
     rows = []
     for i, amount in enumerate(amounts):
         net.advance(_gap(rng))
-        fault = _pick_fault(rng, faults, config.faults.share)
+        started = net.now
+        fault = _pick_fault(rng, config.faults)
         secret_bytes = rng.randbytes(32)
+        confirm = costs.confirmation_seconds(config.chain, latency)
+        if latency.random() < config.shared.frozen_rate:  # the wallet's dry run refuses before the lock
+            rows.append(Row(i, "bridge", amount, "refused", confirm, Decimal(0), 0, Decimal(0), ON_A_FROZEN,
+                            "recipient frozen: refused before sending", seed, 1, 0, started))
+            progress("bridge", i + 1)
+            continue
         result = cross(net, connector, net.people[i % PEOPLE], amount, timing, fault,
                        Secret(secret_bytes, hashlock_of(secret_bytes)))
+        seconds = result.seconds + confirm - costs.poll_saving(config.chain, latency, watchers=2)
         detail = result.detail + (f" [fault: {fault}]" if fault else "")
-        rows.append(Row(i, "bridge", amount, result.outcome, result.seconds, result.fee, result.gas,
-                        gas_cost(config, result.gas), result.money_at, detail))
+        txs = len(result.receipts)
+        rows.append(Row(i, "bridge", amount, result.outcome, max(seconds, 1.0), result.fee, result.gas,
+                        gas_cost(config, result.gas, txs), result.money_at, detail, seed, 1, txs, started))
         progress("bridge", i + 1)
     return rows
 
@@ -202,9 +278,12 @@ def _gap(rng: random.Random) -> int:
     return 1 + int(rng.expovariate(1 / MEAN_GAP))
 
 
-def _pick_fault(rng: random.Random, faults: list[str], share: float) -> str | None:
+def _pick_fault(rng: random.Random, faults) -> str | None:
+    """At most one fault per transfer, each with its configured rate (one draw, cumulative in FAULTS order)."""
     draw = rng.random()  # drawn even without faults, so enabling one changes no other transfer's draws
-    for n, fault in enumerate(faults):
-        if draw < (n + 1) * share:
+    edge = 0.0
+    for fault in FAULTS:
+        edge += faults.rate(fault)
+        if draw < edge:
             return fault
     return None

@@ -7,14 +7,17 @@ import statistics
 from decimal import Decimal
 
 import pytest
+from dataclasses import replace
 
 from chainpay import errors
 from chainpay.cli.main import main
 from chainpay.studies import bank_route, bridging, report
 from chainpay.studies.amounts import draw_amounts
 from chainpay.studies.config import StudyConfig
+from chainpay.testing import test_engine
 
 CONFIG = StudyConfig.load()
+ENGINE = test_engine()  # the fixtures' engine: the fast one where installed
 
 
 # ------------------------------------------------------------------ the bank route vs docs/sources.md (section 1)
@@ -48,25 +51,25 @@ def test_bank_hops_stay_inside_the_stated_ranges(bank_sample):
             assert 60 + 2 * 3600 + switching <= t.seconds <= 30 * 60 + 24 * 3600 + switching
 
 
-def test_bank_fee_is_0_1_percent_where_the_minimum_does_not_bind_and_0_1_to_0_4_percent_of_volume(bank_sample):
-    # domain-facts: 0.1 % withdrawal fee, whole path 0.1-0.2 %. Above 1,000 yuan the 1-yuan minimum does
-    # not bind (up to the 5,000 daily limit; a split's small last chunk pays the minimum again): 0.1 %
-    # to the fen. Over the whole micropayment-heavy mix the minimum on small
-    # amounts lifts the volume-weighted fee above 0.2 % (documented in the report): 0.1-0.4 %.
-    large = [t for t in bank_sample if t.delivered and 1000 <= t.amount <= 5000]
-    fee_pct = sum(t.fee for t in large) / sum(t.amount for t in large) * 100
-    assert abs(fee_pct - Decimal("0.1")) <= Decimal("0.001")
+def test_bank_fee_is_0_1_percent_without_the_minimum_and_more_with_it(bank_sample):
+    # sources: 0.1 % withdrawal fee, whole path 0.1-0.2 %; the 1-yuan minimum is stated only for the
+    # credit-line product, so it is off by default: 0.1 % of volume to rounding. Switched on, it lifts the
+    # micropayment-heavy mix's volume-weighted fee to 0.2-0.4 %.
     delivered = [t for t in bank_sample if t.delivered]
     volume_pct = sum(t.fee for t in delivered) / sum(t.amount for t in delivered) * 100
-    assert Decimal("0.1") <= volume_pct <= Decimal("0.4")
+    assert abs(volume_pct - Decimal("0.1")) <= Decimal("0.002")
+    with_min = replace(CONFIG.bank_route, minimum_fee=True)
+    rng = random.Random(2024)
+    amounts = draw_amounts(CONFIG.amounts, 5_000, rng)
+    sample = [bank_route.simulate(with_min, a, rng) for a in amounts]
+    done = [t for t in sample if t.delivered]
+    assert Decimal("0.2") <= sum(t.fee for t in done) / sum(t.amount for t in done) * 100 <= Decimal("0.4")
 
 
 def test_bank_daily_limit_splits_large_amounts_across_days():
     params = CONFIG.bank_route
     assert bank_route.chunks_of(params, Decimal("12000.50")) == [Decimal(5000), Decimal(5000), Decimal("2000.50")]
     assert bank_route.chunks_of(params, Decimal(5000)) == [Decimal(5000)]
-    from dataclasses import replace
-
     sure = replace(params, failure_rate=0.0)
     t = bank_route.simulate(sure, Decimal(12_000), random.Random(1))
     assert t.delivered and t.chunks == 3 and 2 * 86400 + 2 * 3600 <= t.seconds <= 3 * 86400
@@ -74,19 +77,18 @@ def test_bank_daily_limit_splits_large_amounts_across_days():
 
 
 def test_bank_failures_leave_money_on_A_or_on_the_card():
-    from dataclasses import replace
-
     rng = random.Random(3)
     always = replace(CONFIG.bank_route, failure_rate=1.0)
     outcomes = [bank_route.simulate(always, Decimal(50), rng) for _ in range(400)]
     at_a = [t for t in outcomes if t.money_at == bank_route.ON_A]
     on_card = [t for t in outcomes if t.money_at == bank_route.ON_CARD]
     assert len(at_a) + len(on_card) == 400 and 160 <= len(at_a) <= 240
-    assert all(t.fee == 0 for t in at_a) and all(t.fee == Decimal("1.00") for t in on_card)
+    assert all(t.fee == 0 for t in at_a) and all(t.fee == Decimal("0.05") for t in on_card)  # 0.1 % of 50, paid
 
 
-def test_withdrawal_fee_has_a_minimum_and_never_exceeds_the_amount():
-    p = CONFIG.bank_route
+def test_withdrawal_fee_minimum_only_when_switched_on_and_never_above_the_amount():
+    assert bank_route.withdrawal_fee(CONFIG.bank_route, Decimal(10)) == Decimal("0.01")
+    p = replace(CONFIG.bank_route, minimum_fee=True)
     assert bank_route.withdrawal_fee(p, Decimal(10)) == Decimal("1.00")
     assert bank_route.withdrawal_fee(p, Decimal("0.50")) == Decimal("0.50")
     assert bank_route.withdrawal_fee(p, Decimal(4321)) == Decimal("4.32")
@@ -119,7 +121,7 @@ def test_config_overrides_a_subset_and_refuses_unknown_or_bad_keys(tmp_path):
 # ------------------------------------------------------------------ the study itself
 @pytest.fixture(scope="module")
 def small_study():
-    return bridging.run(CONFIG, 12, seed=7, faults=("connector-offline", "no-liquidity"))
+    return bridging.run(CONFIG, 12, seed=7, faults=("connector-offline", "no-liquidity"), engine=ENGINE)
 
 
 def test_every_path_has_one_row_per_transfer(small_study):
@@ -131,8 +133,9 @@ def test_every_path_has_one_row_per_transfer(small_study):
 
 def test_on_chain_paths_really_execute_and_are_priced(small_study):
     direct = [r for r in small_study if r.path == "shared-direct"]
-    assert all(r.delivered and r.seconds == CONFIG.chain.block_interval for r in direct)
-    assert all(40_000 < r.gas < 80_000 and r.gas_cost == Decimal(r.gas) / 1_000_000 for r in direct)
+    assert all(r.delivered and r.seconds >= CONFIG.chain.block_interval for r in direct)
+    assert len({r.seconds for r in direct}) > 1  # the user's confirmation spreads the times
+    assert all(40_000 < r.gas < 100_000 and r.txs == 1 and r.gas_cost == Decimal(r.gas) / 1_000_000 for r in direct)
     revocable = [r for r in small_study if r.path == "shared-revocable"]
     assert all(r.delivered and r.seconds >= CONFIG.shared.cooling_off_seconds and r.gas > 150_000 for r in revocable)
     bridge = [r for r in small_study if r.path == "bridge" and r.delivered]
@@ -140,7 +143,7 @@ def test_on_chain_paths_really_execute_and_are_priced(small_study):
 
 
 def test_same_seed_same_results_other_seed_other_results(small_study):
-    again = bridging.run(CONFIG, 12, seed=7, faults=("connector-offline", "no-liquidity"))
+    again = bridging.run(CONFIG, 12, seed=7, faults=("connector-offline", "no-liquidity"), engine=ENGINE)
     assert again == small_study
     # another seed draws other amounts (and other secrets, faults and gaps from the same seeded streams)
     other = draw_amounts(CONFIG.amounts, 12, random.Random("8-amounts"))
@@ -150,35 +153,37 @@ def test_same_seed_same_results_other_seed_other_results(small_study):
 
 def test_unknown_fault_is_refused_before_running():
     with pytest.raises(errors.InvalidInput, match="unknown fault"):
-        bridging.run(CONFIG, 1, faults=("meteor",))
+        bridging.run(CONFIG, 1, faults=("meteor",), engine=ENGINE)
 
 
 def test_report_files_and_summaries(small_study, tmp_path):
     written = report.write_all(small_study, CONFIG, tmp_path, seed=7, faults=("connector-offline", "no-liquidity"))
     assert {p.name for p in tmp_path.iterdir()} == {"report.md", "results.csv", "cost_vs_amount.png", "time_cdf.png",
-                                                    "failure_outcomes.png"}
-    for chart in ("cost", "time", "failures"):
+                                                    "failure_outcomes.png", "sensitivity.png"}
+    for chart in ("cost", "time", "failures", "sensitivity"):
         assert written[chart].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and written[chart].stat().st_size > 10_000
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))
-    assert len(rows) == 4 * 12 and set(rows[0]) == set(report.FIELDS)
+    assert len(rows) == len(bridging.PATHS) * 12 and set(rows[0]) == set(report.FIELDS)
     text = (tmp_path / "report.md").read_text()
     for path in bridging.PATHS:
         s = report.summarise(small_study, path)
-        assert report.LABELS[path] in text and report.RULES[path] in text
+        assert report.LABELS[path] in text and report.RULES.get(path, "") in text
         assert f"{s.delivered:,} / {s.n:,}" in text
     bridge = report.summarise(small_study, "bridge")
     assert bridge.failures and sum(bridge.failures.values()) == bridge.n - bridge.delivered
 
 
 def test_percentile_and_duration_formatting():
-    assert report.percentile([1, 2, 3, 4], 50) == 2.5 and report.percentile([5], 95) == 5
+    from chainpay.studies.stats import percentile
+
+    assert percentile([1, 2, 3, 4], 50) == 2.5 and percentile([5], 95) == 5
     assert [report.duration(s) for s in (5, 600, 9000, 4 * 86400)] == ["5 s", "10.0 min", "2.50 h", "4.0 d"]
 
 
 def test_cli_study_writes_the_report(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["study", "bridging", "--transfers", "3", "--out", str(out), "--seed", "2"]) == 0
-    assert (out / "report.md").exists() and len((out / "results.csv").read_text().splitlines()) == 1 + 4 * 3
+    assert (out / "report.md").exists() and len((out / "results.csv").read_text().splitlines()) == 1 + len(bridging.PATHS) * 3
 
 
 def test_cli_study_bad_config_is_one_line(tmp_path, capsys):
@@ -192,10 +197,11 @@ def test_cli_study_bad_config_is_one_line(tmp_path, capsys):
 @pytest.mark.slow
 def test_full_size_study_1000_transfers_every_fault(tmp_path):
     faults = ("connector-offline", "recipient-absent", "chain-halt", "no-liquidity")
-    rows = bridging.run(CONFIG, 1000, seed=1, faults=faults)
+    rows = bridging.run(CONFIG, 1000, seed=1, faults=faults, engine=ENGINE)
     report.write_all(rows, CONFIG, tmp_path, seed=1, faults=faults)
     bank = report.summarise(rows, "bank")
-    assert abs(bank.failure_rate - 0.42) < 0.05
+    # 42 % of attempts fail; of those users 65 % give up and the rest fail again 42 % of the time
+    assert abs(bank["failure_rate"].value / 100 - 0.42 * (0.65 + 0.35 * 0.42)) < 0.05
     bridge = [r for r in rows if r.path == "bridge"]
     assert all(r.outcome in ("delivered", "refused", "refunded") for r in bridge)
     assert all(r.money_at.startswith("on A") for r in bridge if not r.delivered)  # never stranded
