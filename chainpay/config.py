@@ -71,12 +71,18 @@ class DeployConfig:
     transfers: TransferPolicy = field(default_factory=TransferPolicy)
     # Seconds a unilateral channel close waits for the provider's last redemption (1 day; at most 30).
     channel_challenge_period: int = 86_400
+    # Seconds between the start of a DEFAULT_ADMIN handover and its acceptance, on every contract
+    # (OpenZeppelin's AccessControlDefaultAdminRules; also what renouncing the admin role waits).
+    admin_delay: int = 2 * 86_400
 
     def validate(self) -> None:
         period = self.channel_challenge_period
         if isinstance(period, bool) or not isinstance(period, int) or not 0 < period <= MAX_CHALLENGE_PERIOD:
             raise ChainpayError(f"channel_challenge_period is a whole number of seconds in 1..{MAX_CHALLENGE_PERIOD} "
                                 f"(30 days), got {period!r}")
+        delay = self.admin_delay
+        if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay < 2**48:
+            raise ChainpayError(f"admin_delay is a whole number of seconds (0 or more), got {delay!r}")
         if self.daily_limits.get(ESCROW_TIER) is not None:
             raise ChainpayError(f"tier {ESCROW_TIER} must stay unlimited: chainpay's escrow contracts are registered at "
                                 "it and pay out on behalf of every sender")
