@@ -98,6 +98,14 @@ def run_demo(chain: Chain, console: Console | None = None) -> System:
         raise AssertionError("the frozen account paid")
     except errors.AddressFrozen as refused:
         say(f"   [red]refused[/] AddressFrozen({_short(refused.account)}): her 300.00 stays where it is")
+    alice_id = identity_id({"name": "Alice", "id_number": "demo-Alice"})
+    forged = reg.sign_link_consent(alice_id, a[11], 2, signer=officer_b)  # signed by the officer, not by Alice
+    try:
+        reg.link_address(alice_id, a[11], forged, sender=officer_b)
+        raise AssertionError("an address was linked to Alice's identity without her consent")
+    except errors.InvalidLinkConsent as refused:
+        say(f"   [red]refused[/] Platform B's officer links its own wallet to Alice's identity: InvalidLinkConsent "
+            f"(signed by {_short(refused.signer)}, not by one of Alice's addresses)")
 
     say("[bold]8.[/] A day passes (chain time); the daily limit starts again and Alice's 4,900.00 goes through.")
     chain.advance_time(86_400)

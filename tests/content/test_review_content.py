@@ -21,6 +21,13 @@ DAY = 86_400
 MAX = 2**256 - 1
 
 
+@pytest.fixture(autouse=True)
+def _clock_at_wall_time(chain):
+    """A reverted snapshot leaves the chain's latest block behind the wall clock, and the next block is
+    stamped at the wall clock: mine one now, so that deadlines computed from `chain.now` hold."""
+    chain.advance_time(0)
+
+
 def money(shop):
     """Every holding a content operation may touch."""
     s, a = shop.system, shop.actors

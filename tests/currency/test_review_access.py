@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from eth_account import Account as EthAccount
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 
 from chainpay import errors
@@ -18,6 +19,13 @@ from chainpay.currency.registry import _LINK_TYPES, DOMAIN_NAME, identity_id
 from support import expect_refusal
 
 ADMIN_ROLE = b"\x00" * 32
+
+
+@pytest.fixture(autouse=True)
+def _clock_at_wall_time(chain):
+    """A reverted snapshot leaves the chain's latest block behind the wall clock, and the next block is
+    stamped at the wall clock: mine one now, so that deadlines computed from `chain.now` hold."""
+    chain.advance_time(0)
 
 
 def escrow_identity(system) -> bytes:
@@ -122,6 +130,8 @@ def test_link_digest_is_eip712_of_the_sdk_consent(system, actors):
                "deadline": 123}
     expected = _hash_eip191_message(encode_typed_data(domain, _LINK_TYPES, message))
     assert reg._read("linkDigest", actors.alice_id, actors.spare[0].address, 7, 5, 123) == expected
+    signable = encode_typed_data(domain, _LINK_TYPES, message)
+    assert EthAccount.recover_message(signable, signature=consent.signature) == actors.alice.address
 
 
 def test_register_contract_is_the_admins_and_needs_code(system, actors):

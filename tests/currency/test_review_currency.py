@@ -15,6 +15,13 @@ from support import expect_refusal
 DAY = 86_400
 
 
+@pytest.fixture(autouse=True)
+def _clock_at_wall_time(chain):
+    """A reverted snapshot leaves the chain's latest block behind the wall clock, and the next block is
+    stamped at the wall clock: mine one now, so that deadlines computed from `chain.now` hold."""
+    chain.advance_time(0)
+
+
 def allowance_view(system, actors):
     cur = system.currency
     return (cur.allowance(actors.alice, actors.bob), cur.allowance(actors.alice, actors.carol),

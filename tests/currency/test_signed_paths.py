@@ -41,6 +41,13 @@ AUTH_TYPES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _clock_at_wall_time(chain):
+    """A reverted snapshot leaves the chain's latest block behind the wall clock, and the next block is
+    stamped at the wall clock: mine one now, so that deadlines computed from `chain.now` hold."""
+    chain.advance_time(0)
+
+
 # ----------------------------------------------------------------------------------------- helpers
 def nonce32(label: str) -> bytes:
     return hashlib.sha256(label.encode()).digest()
