@@ -306,6 +306,8 @@ def test_deliver_due_releases_everything_due_in_batches(system, actors, t):
 # ------------------------------------------------------------------------------------------- revoke / reject
 def test_sender_revokes_within_the_window_and_gets_the_limit_back(system, actors, t):
     cur = system.currency
+    # one UTC day for the whole story (the give-back is same-day only): start at the next day's 01:00
+    system.chain.set_next_block_time((system.chain.now // 86400 + 1) * 86400 + 3600)
     cur.transfer(actors.bob, Decimal(100), sender=actors.alice)  # spent today before the mis-sent transfer
     rec = t.send(actors.carol, Decimal(300), sender=actors.alice, memo="meant for bob")
     assert cur.outflow_today(actors.alice).spent_today == Decimal(400)
