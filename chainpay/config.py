@@ -117,6 +117,9 @@ class DeployConfig:
     transfers: TransferPolicy = field(default_factory=TransferPolicy)
     # Seconds a unilateral channel close waits for the provider's last redemption (1 day; at most 30).
     channel_challenge_period: int = 86_400
+    # Seconds between the start of a DEFAULT_ADMIN handover and its acceptance, on every contract
+    # (OpenZeppelin's AccessControlDefaultAdminRules; also what renouncing the admin role waits).
+    admin_delay: int = 2 * 86_400
 
     def __post_init__(self) -> None:
         self.validate()  # a bad parameter is refused where it is written, not half way through a deployment
@@ -141,6 +144,9 @@ class DeployConfig:
                 raise InvalidInput(f"daily_limits: tier {tier!r} does not exist (tiers are 1..{MAX_TIER})")
             if limit is not None:
                 _whole_yuan(f"daily_limits: tier {tier}'s limit", limit, MAX_LIMIT_UNITS)
+        delay = self.admin_delay
+        if isinstance(delay, bool) or not isinstance(delay, int) or not 0 <= delay < 2**48:
+            raise InvalidInput(f"admin_delay is a whole number of seconds (0 or more), got {delay!r}")
         if self.daily_limits.get(ESCROW_TIER) is not None:
             raise InvalidInput(f"tier {ESCROW_TIER} must stay unlimited: chainpay's escrow contracts are registered at "
                                "it and pay out on behalf of every sender")

@@ -10,6 +10,8 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
+from eth_account import Account as EthAccount
+from eth_utils import keccak
 from rich.console import Console
 from rich.table import Table
 
@@ -120,6 +122,16 @@ def run_demo(chain: Chain, console: Console | None = None) -> System:
         raise AssertionError("the frozen account paid")
     except errors.AddressFrozen as refused:
         say(f"   [red]refused[/] AddressFrozen({_short(refused.account)}): her 300.00 stays where it is")
+    alice_id = identity_id({"name": "Alice", "id_number": "demo-Alice"})
+    key = keccak(text="a wallet Platform B's officer controls")
+    rogue = Account(EthAccount.from_key(key).address, key)
+    forged = reg.sign_link_consent(alice_id, rogue, 2, signer=rogue)  # signed by the officer's wallet, not Alice
+    try:
+        reg.link_address(alice_id, rogue, forged, sender=officer_b)
+        raise AssertionError("an address was linked to Alice's identity without her consent")
+    except errors.InvalidLinkConsent as refused:
+        say(f"   [red]refused[/] Platform B's officer links its own wallet to Alice's identity: InvalidLinkConsent "
+            f"(signed by {_short(refused.signer)}, not by one of Alice's addresses)")
 
     say("[bold]8.[/] A day passes (chain time); the daily limit starts again and Alice's 4,900.00 goes through.")
     chain.advance_time(86_400)

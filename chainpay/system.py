@@ -119,11 +119,11 @@ def _deploy(chain: Chain, config: DeployConfig, step, admin, issuer, compliance,
     pick = lambda who, i: chain.account(who if who is not None else (i if len(chain.accounts) > 3 else 0))  # noqa: E731
     admin_a, issuer_a, compliance_a, pauser_a = pick(admin, 0), pick(issuer, 1), pick(compliance, 2), pick(pauser, 3)
     start_block = chain.block_number + 1
-    reg = step("IdentityRegistry", [admin_a.address, compliance_a.address], admin_a)
+    reg = step("IdentityRegistry", [admin_a.address, compliance_a.address, config.admin_delay], admin_a)
     cur = step(
         "DigitalCurrency",
         [config.name, config.symbol, config.decimals, reg.contract_address, admin_a.address, issuer_a.address,
-         pauser_a.address, compliance_a.address],
+         pauser_a.address, compliance_a.address, config.admin_delay],
         admin_a,
     )
     roles = {
@@ -143,7 +143,7 @@ def _deploy(chain: Chain, config: DeployConfig, step, admin, issuer, compliance,
         "RevocableTransfers",
         [cur.contract_address, admin_a.address, compliance_a.address, currency.to_units(policy.approval_threshold),
          policy.dispute_window, [currency.to_units(lo) for lo, _ in policy.cooling_off],
-         [seconds for _, seconds in policy.cooling_off]],
+         [seconds for _, seconds in policy.cooling_off], config.admin_delay],
         admin_a,
     )
     registry.add_institution(CONTRACTS_INSTITUTION, CONTRACTS_INSTITUTION_NAME, ESCROW_TIER)
@@ -152,7 +152,8 @@ def _deploy(chain: Chain, config: DeployConfig, step, admin, issuer, compliance,
     transfers = Transfers(chain, escrow.contract_address, currency, holders, deployed_at_block=start_block)
     catalogue, channels, content_receipts = deploy_content(
         chain, registry, currency, admin_a, challenge_period=config.channel_challenge_period,
-        institution=CONTRACTS_INSTITUTION, role_holders=holders, deployed_at_block=start_block)
+        institution=CONTRACTS_INSTITUTION, role_holders=holders, admin_delay=config.admin_delay,
+        deployed_at_block=start_block)
     return System(chain, registry, currency, transfers, roles, start_block,
                   {"IdentityRegistry": reg, "DigitalCurrency": cur, "RevocableTransfers": escrow, **content_receipts},
                   catalogue=catalogue, channels=channels)

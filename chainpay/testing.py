@@ -63,7 +63,7 @@ def build_system(chain: Chain) -> tuple[System, Actors]:
     reg.add_kyc_officer(actors.officer_a, 1)
     reg.add_kyc_officer(actors.officer_b, 2)
     reg.register_identity(actors.alice_id, 2, actors.alice, sender=actors.officer_a)
-    reg.link_address(actors.alice_id, actors.alice2, sender=actors.officer_b)
+    reg.link_address(actors.alice_id, actors.alice2, sender=actors.officer_b, consenting=actors.alice)
     reg.register_identity(actors.bob_id, 2, actors.bob, sender=actors.officer_b)
     reg.register_identity(actors.carol_id, 1, actors.carol, sender=actors.officer_a)
     cur.mint(actors.alice, Decimal(1000))

@@ -42,7 +42,9 @@ for _ in range(args.uses):
     shop.accept(client.pay(key), content_id=listing.id)                 # off chain: sign, verify, store
 redeemed = shop.redeem()                                                # one transaction for all news
 shop.close(key.id)
-system.channels.distribute(listing.id, sender=platform)
+system.channels.distribute(listing.id, sender=platform)             # credits each payee's share
+for payee in (provider, platform):
+    system.channels.withdraw(sender=payee)                             # each payee collects its own
 print(f"{args.uses} uses paid off chain; redeemed in {len(redeemed)} transaction(s), "
       f"{sum(r.gas_used for r in redeemed):,} gas")
 print(f"provider {currency.balance_of(provider)}, platform {currency.balance_of(platform)}, "

@@ -95,16 +95,20 @@ def _print_content_bench(results: dict) -> None:
     table.add_column("way of paying")
     table.add_column("gas per use", justify="right")
     table.add_column("vs buy", justify="right")
-    table.add_row("buy (on chain, 3 payees)", f"{g['buy']:,}", "1x")
+    table.add_row("buy (on chain, 3 payees credited)", f"{g['buy']:,}", "1x")
     for n in (10, 100, 1000):
         table.add_row(f"channel, {n:,} uses (open + close with last voucher) / {n:,}", f"{g[f'channel_{n}']:,}",
                       f"{g['buy'] / g[f'channel_{n}']:,.1f}x cheaper")
     table.add_row("channel, 1,000 uses, separate redeem tx", f"{g['channel_1000_separate_redeem']:,}", "")
-    table.add_row("channel, 1,000 uses, + its own withdraw and distribute", f"{g['channel_1000_all_in']:,}", "")
+    table.add_row("channel, 1,000 uses, + its own withdraw, distribute and payee withdrawals",
+                  f"{g['channel_1000_all_in']:,}", "")
     console.print(table)
     console.print(f"per transaction: open {g['open_gas']:,}, close with voucher {g['close_with_voucher_gas']:,}, "
                   f"redeem {g['redeem_gas']:,}, withdraw {g['withdraw_gas']:,} (one per consumer, any number of "
-                  f"channels), distribute {g['distribute_gas']:,} (one per listing, any number of channels)")
+                  f"channels), distribute {g['distribute_gas']:,} (one per listing, any number of channels), "
+                  f"payee withdrawals {', '.join(f'{x:,}' for x in g['payee_withdraw_gas'])} (one per payee, any "
+                  f"number of listings), a payee's withdrawal from the catalogue {g['buy_payee_withdraw_gas']:,}")
+
 
 
 def _bridge_table(br: dict) -> None:

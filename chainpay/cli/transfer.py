@@ -68,7 +68,7 @@ def as_option(required: bool):
                         help=AS_HELP + ("" if required else " Default: the deployment's COMPLIANCE holder."))
 
 
-@click.group(help="Time-locked revocable transfers: send, revoke, reject, approve, dispute, resolve, release.")
+@click.group(help="Time-locked revocable transfers: send, revoke, reject, approve, dispute, hold, resolve, release.")
 def transfer() -> None:
     pass
 
@@ -133,6 +133,8 @@ _action("reject", "reject", "The recipient refuses TRANSFER_ID before its releas
 _action("dispute", "dispute", "Either party hands TRANSFER_ID to compliance.")
 _action("release", "release", "Deliver TRANSFER_ID once its cooling-off is over (anyone may).")
 _action("approve", "approve", "Second approval of a large TRANSFER_ID (the sender's approver, or compliance).",
+        acting_required=False)
+_action("hold", "hold", "Compliance holds TRANSFER_ID of a frozen or removed party (it becomes a dispute).",
         acting_required=False)
 _action("return-expired", "return_expired_dispute",
         "Return a dispute compliance left unresolved past its deadline to the sender (anyone may).")

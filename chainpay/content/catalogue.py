@@ -1,7 +1,8 @@
 """Client of the pay-per-use content catalogue (contracts/content/ContentCatalogue.sol).
 
 Providers list content with a price per unit (a download, a minute, a call) and a revenue split over
-up to five payees in basis points; `buy` pays a purchase on chain, straight to the payees.
+up to five payees in basis points; `buy` pays a purchase on chain: the total goes to the catalogue
+and each payee's share to that payee's owed balance, which it withdraws (`withdraw`).
 """
 
 from __future__ import annotations
@@ -93,21 +94,49 @@ class Catalogue(ContractClient):
         return self._write("setAvailable", _check_id(content_id), available, sender=self._sender(sender))
 
     # ------------------------------------------------------------- buying
-    def buy(self, content_id: int, units: int = 1, *, sender: AccountLike, use_permit: bool | None = None) -> Receipt:
-        """Pay `units` uses at the current price, straight to the payees. With a held key the buyer
-        signs an EIP-2612 permit (one transaction); otherwise an approve() precedes the purchase."""
+    def buy(self, content_id: int, units: int = 1, *, sender: AccountLike, max_unit_price: Amount | None = None,
+            use_permit: bool | None = None) -> Receipt:
+        """Pay `units` uses at the current price, credited to the payees. `max_unit_price` bounds the
+        price the purchase may pay (default: the price read now), so a price raised before the
+        transaction is mined makes it fail with PriceAboveLimit instead of costing more. With a held
+        key the buyer signs an EIP-2612 permit (one transaction); otherwise an approve() comes first."""
         content_id, units = _check_id(content_id), _check_units(units)
         account = self._sender(sender)
-        total = self.get(content_id).unit_price * units
+        price = self.get(content_id).unit_price
+        bound = price if max_unit_price is None else max_unit_price
+        bound_units = self.currency.to_units(bound)
+        if self.currency.to_units(price) > bound_units:
+            raise errors.PriceAboveLimit(content_id, self.currency.to_units(price), bound_units)
+        total = price * units
         if use_permit is None:
             use_permit = account.key is not None
         if use_permit:
             deadline = self.chain.now + 3600
             sig = self.currency.sign_permit(account, self.address, total, deadline).signature
-            return self._write("buyWithPermit", content_id, units, deadline, sig.v, sig.r, sig.s, sender=account)
+            return self._write("buyWithPermit", content_id, units, bound_units, deadline, sig.v, sig.r, sig.s,
+                               sender=account)
         if self.currency.allowance(account, self.address) < total:
             self.currency.approve(self.address, total, sender=account)
-        return self._write("buy", content_id, units, sender=account)
+        return self._write("buy", content_id, units, bound_units, sender=account)
+
+    # ------------------------------------------------------------- payees
+    def withdraw(self, *, sender: AccountLike) -> Receipt:
+        """Pay the sender's owed balance (its shares of every purchase) in one transfer."""
+        return self._write("withdraw", sender=self._sender(sender))
+
+    def withdraw_for(self, payee: AccountLike, *, sender: AccountLike) -> Receipt:
+        """Pay `payee`'s owed balance to `payee` (anyone may send it)."""
+        return self._write("withdrawFor", self.chain.account(payee).address, sender=self._sender(sender))
+
+    def owed(self, payee: AccountLike) -> Decimal:
+        return self.currency.from_units(self._read("owed", self.chain.account(payee).address))
+
+    def total_owed(self) -> Decimal:
+        return self.currency.from_units(self._read("totalOwed"))
+
+    def recover_unheld(self, to: AccountLike, *, sender: AccountLike | None = None) -> Receipt:
+        """Compliance returns currency paid to the catalogue outside any purchase (never a payee's)."""
+        return self._write("recoverUnheld", self.chain.account(to).address, sender=self._sender(sender, "COMPLIANCE"))
 
     # ------------------------------------------------------------- views
     def get(self, content_id: int) -> Listing:

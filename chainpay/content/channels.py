@@ -2,8 +2,9 @@
 
 A channel is identified by the hash of its immutable terms (:class:`ChannelKey`), which every call
 passes along; the contract keeps one storage slot per channel. Redemptions pool a listing's earnings
-in the contract (`distribute` pays them along the split); a closed channel's remainder waits in the
-consumer's refundable balance (`withdraw`). See the contract's header for why.
+in the contract (`distribute` credits them along the split to each payee's owed balance); a closed
+channel's remainder goes to the consumer's owed balance; each account collects its own with
+`withdraw`. See the contract's header for why.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Iterable
 from eth_utils import to_checksum_address
 
 from ..chain import AccountLike, Receipt
+from ..core.abi import load_artifact
 from ..core import errors
 from ..core.contract import ContractClient
 from ..core.money import Amount
@@ -79,14 +81,15 @@ class ChannelInfo:
     state: ChannelState
     closes_at: int | None  # end of the challenge period of a unilateral close
     receipt: Receipt | None = field(default=None, compare=False, repr=False)
+    held: bool = False  # compliance holds the channel: nothing moves on it
 
     @property
     def remaining(self) -> int:
         return self.deposit - self.redeemed
 
     def live(self, now: int) -> bool:
-        """A voucher can still be redeemed: open, or closing inside the challenge period."""
-        return self.state is ChannelState.OPEN or (self.state is ChannelState.CLOSING and now < (self.closes_at or 0))
+        """A voucher can still be redeemed: open, or closing inside the challenge period, and not held."""
+        return not self.held and self.state is ChannelState.OPEN or (self.state is ChannelState.CLOSING and now < (self.closes_at or 0))
 
 
 class Channels(ContractClient):
@@ -111,9 +114,11 @@ class Channels(ContractClient):
 
     # ------------------------------------------------------------- consumer
     def open(self, content_id: int, deposit: Amount, *, sender: AccountLike, salt: bytes | None = None,
-             use_permit: bool | None = None) -> tuple[ChannelKey, ChannelInfo]:
-        """Open a channel to listing `content_id` at its current price with `deposit`. With a held key
-        the consumer signs an EIP-2612 permit (one transaction); otherwise an approve() comes first."""
+             max_unit_price: Amount | None = None, use_permit: bool | None = None) -> tuple[ChannelKey, ChannelInfo]:
+        """Open a channel to listing `content_id` at its current price with `deposit`. `max_unit_price`
+        bounds the price the channel may lock in (default: the price read now), so a price raised
+        before the transaction is mined makes it fail with PriceAboveLimit. With a held key the consumer
+        signs an EIP-2612 permit (one transaction); otherwise an approve() comes first."""
         account = self._sender(sender)
         units = self.currency.to_units(deposit, allow_zero=False)
         salt = os.urandom(32) if salt is None else salt
@@ -121,7 +126,12 @@ class Channels(ContractClient):
             raise errors.InvalidInput("a channel salt is 32 bytes")
         if isinstance(content_id, bool) or not isinstance(content_id, int) or content_id < 1:
             raise errors.InvalidInput(f"a content id is a positive integer, got {content_id!r}")
-        receipt = self._with_allowance("open", "openWithPermit", account, units, use_permit, content_id, units, salt)
+        _, price, _ = self._catalogue_terms(content_id)
+        bound = price if max_unit_price is None else self.currency.to_units(max_unit_price)
+        if price > bound:
+            raise errors.PriceAboveLimit(content_id, price, bound)
+        receipt = self._with_allowance("open", "openWithPermit", account, units, use_permit, content_id, units, salt,
+                                       bound)
         event = receipt.event("ChannelOpened")
         key = ChannelKey(event["consumer"], event["provider"], event["contentId"], event["unitPrice"], salt)
         self._keys[key.id] = key
@@ -142,23 +152,54 @@ class Channels(ContractClient):
         return self.get(key.id, receipt=self._write("settle", key.as_abi(), sender=self._sender(sender)))
 
     def cooperative_close(self, key: ChannelKey, consent: SignedVoucher, *, sender: AccountLike) -> ChannelInfo:
-        """The consumer closes at once with the provider's signed consent (see sign_close)."""
-        receipt = self._write("cooperativeClose", key.as_abi(), consent.amount, consent.v, consent.r, consent.s,
-                              sender=self._sender(sender))
+        """The consumer closes at once with the provider's signed consent (see sign_close), before its
+        deadline (ConsentExpired after it, checked before anything is sent)."""
+        if consent.deadline is None:
+            raise errors.InvalidInput("a close consent carries a deadline: sign it with sign_close")
+        if self.chain.now > consent.deadline:
+            raise errors.ConsentExpired(key.id, consent.deadline)
+        receipt = self._write("cooperativeClose", key.as_abi(), consent.amount, consent.deadline, consent.v,
+                              consent.r, consent.s, sender=self._sender(sender))
         return self.get(key.id, receipt=receipt)
 
     def withdraw(self, *, sender: AccountLike) -> Receipt:
-        """Pay the sender's refundable balance (remainders of its closed channels)."""
+        """Pay the sender's owed balance (remainders of its closed channels, its distributed shares)."""
         return self._write("withdraw", sender=self._sender(sender))
+
+    def withdraw_for(self, account: AccountLike, *, sender: AccountLike) -> Receipt:
+        """Pay `account`'s owed balance to `account` (anyone may send it)."""
+        return self._write("withdrawFor", self.chain.account(account).address, sender=self._sender(sender))
+
+    # ------------------------------------------------------------- compliance
+    def hold(self, key: ChannelKey, *, sender: AccountLike | None = None) -> ChannelInfo:
+        """Compliance holds a channel whose consumer or provider is frozen or removed."""
+        return self.get(key.id, receipt=self._write("hold", key.as_abi(), sender=self._sender(sender, "COMPLIANCE")))
+
+    def release_hold(self, key: ChannelKey, *, sender: AccountLike | None = None) -> ChannelInfo:
+        """End a hold (a closing channel gets a fresh challenge period)."""
+        return self.get(key.id, receipt=self._write("releaseHold", key.as_abi(),
+                                                    sender=self._sender(sender, "COMPLIANCE")))
+
+    def close_held(self, key: ChannelKey, amount: int, *, sender: AccountLike | None = None) -> ChannelInfo:
+        """Compliance closes a held channel at `amount` base units in total; the rest is the consumer's."""
+        return self.get(key.id, receipt=self._write("closeHeld", key.as_abi(), amount,
+                                                    sender=self._sender(sender, "COMPLIANCE")))
+
+    def recover_unheld(self, to: AccountLike, *, sender: AccountLike | None = None) -> Receipt:
+        """Compliance returns currency paid to the contract outside any channel (never a deposit,
+        earnings or an owed balance) to `to`."""
+        return self._write("recoverUnheld", self.chain.account(to).address, sender=self._sender(sender, "COMPLIANCE"))
 
     # ------------------------------------------------------------- signing (off chain)
     def sign_voucher(self, key: ChannelKey, amount: int, *, signer: AccountLike) -> SignedVoucher:
         """The consumer's voucher: the channel owes `amount` base units in total."""
         return self._signer(signer).sign(key.id, amount)
 
-    def sign_close(self, key: ChannelKey, amount: int, *, signer: AccountLike) -> SignedVoucher:
-        """The provider's consent to close the channel at `amount` base units in total."""
-        return self._signer(signer).sign(key.id, amount, CLOSE_TYPEHASH)
+    def sign_close(self, key: ChannelKey, amount: int, *, signer: AccountLike, deadline: int | None = None) -> SignedVoucher:
+        """The provider's consent to close the channel at `amount` base units in total, good until
+        `deadline` (default: ten minutes from now)."""
+        deadline = self.chain.now + 600 if deadline is None else deadline
+        return self._signer(signer).sign(key.id, amount, CLOSE_TYPEHASH, deadline)
 
     # ------------------------------------------------------------- provider
     def redeem(self, key: ChannelKey, voucher: SignedVoucher, *, sender: AccountLike) -> Receipt:
@@ -176,13 +217,13 @@ class Channels(ContractClient):
         return self.get(key.id, receipt=self._write("close", _voucher_abi(key, voucher), sender=self._sender(sender)))
 
     def distribute(self, content_id: int, *, sender: AccountLike) -> Receipt:
-        """Pay a listing's pooled earnings along its split (anyone may)."""
+        """Credit a listing's pooled earnings along its split to each payee's owed balance (anyone may)."""
         return self._write("distribute", content_id, sender=self._sender(sender))
 
     # ------------------------------------------------------------- views
     def get(self, channel_id: bytes, *, receipt: Receipt | None = None) -> ChannelInfo:
-        deposit, redeemed, state, closes_at = self._read("getChannel", channel_id)
-        return ChannelInfo(channel_id, deposit, redeemed, ChannelState(state), closes_at or None, receipt)
+        deposit, redeemed, state, closes_at, held = self._read("getChannel", channel_id)
+        return ChannelInfo(channel_id, deposit, redeemed, ChannelState(state), closes_at or None, receipt, held)
 
     def key_of(self, channel_id: bytes) -> ChannelKey | None:
         """A channel's terms from its ChannelOpened event (None if no such channel was opened)."""
@@ -207,12 +248,27 @@ class Channels(ContractClient):
     def earnings(self, content_id: int) -> Decimal:
         return self.currency.from_units(self._read("earnings", content_id))
 
-    def refundable(self, who: AccountLike) -> Decimal:
-        return self.currency.from_units(self._read("refundable", self.chain.account(who).address))
+    def owed(self, who: AccountLike) -> Decimal:
+        """What `who` may withdraw: remainders of its closed channels and its distributed shares."""
+        return self.currency.from_units(self._read("owed", self.chain.account(who).address))
 
-    def digest(self, key: ChannelKey, amount: int, typehash: bytes) -> bytes:
+    def total_held(self) -> Decimal:
+        return self.currency.from_units(self._read("totalHeld"))
+
+    def digest(self, key: ChannelKey, amount: int, typehash: bytes, deadline: int | None = None) -> bytes:
         """The contract's own EIP-712 digest (tests compare it with the SDK's)."""
+        if typehash == CLOSE_TYPEHASH:
+            return self._read("closeDigest", key.id, amount, deadline)
         return self._read("digest", typehash, key.id, amount)
+
+    def _catalogue_terms(self, content_id: int) -> tuple[str, int, bool]:
+        """(provider, price in base units, available) as the catalogue answers PaymentChannels."""
+        fn = load_artifact("ContentCatalogue").fn("terms")
+        return fn.decode(self.chain.call(self.catalogue_address, fn.encode([content_id])))
+
+    @cached_property
+    def catalogue_address(self) -> str:
+        return self._read("catalogue")
 
     # ------------------------------------------------------------- internals
     def _events(self, name: str, from_block: int, to_block: int | str):

@@ -30,12 +30,15 @@ log = logging.getLogger(__name__)
 
 
 def deploy_content(chain: Chain, registry: Registry, currency: Currency, admin: Account, *,
-                   challenge_period: int, institution: int, role_holders=None, deployed_at_block: int = 0):
+                   challenge_period: int, institution: int, role_holders, admin_delay: int,
+                   deployed_at_block: int = 0):
     """Deploy ContentCatalogue and PaymentChannels and register both as identities under the
     deployment's contracts institution (the catalogue is a currency spender, the channels hold deposits).
     Returns (catalogue, channels, receipts by contract name)."""
-    cat = chain.deploy("ContentCatalogue", [currency.address], admin)
-    chan = chain.deploy("PaymentChannels", [currency.address, cat.contract_address, challenge_period], admin)
+    compliance = role_holders["COMPLIANCE"].address
+    cat = chain.deploy("ContentCatalogue", [currency.address, admin.address, compliance, admin_delay], admin)
+    chan = chain.deploy("PaymentChannels", [currency.address, cat.contract_address, challenge_period, admin.address,
+                                            compliance, admin_delay], admin)
     registry.register_contract(cat.contract_address, "ContentCatalogue", institution=institution, sender=admin)
     registry.register_contract(chan.contract_address, "PaymentChannels", institution=institution, sender=admin)
     catalogue = Catalogue(chain, cat.contract_address, currency, role_holders)
@@ -65,11 +68,13 @@ class ContentClient:
         self._keys: dict[bytes, ChannelKey] = {}
         self._closing: set[bytes] = set()  # channels this client started closing or closed: pay no more
 
-    def open(self, content_id: int, deposit: Amount, *, salt: bytes | None = None) -> ChannelKey:
-        """Open a channel with `deposit`; refused before anything is spent if this client cannot sign
-        the vouchers that would pay from it."""
+    def open(self, content_id: int, deposit: Amount, *, salt: bytes | None = None,
+             max_unit_price: Amount | None = None) -> ChannelKey:
+        """Open a channel with `deposit`; `max_unit_price` bounds the price it may lock in (default: the
+        price now). Refused before anything is spent if this client cannot sign the vouchers that would pay from it."""
         self.require_key()
-        key, info = self.channels.open(content_id, deposit, sender=self.account, salt=salt)
+        key, info = self.channels.open(content_id, deposit, sender=self.account, salt=salt,
+                                       max_unit_price=max_unit_price)
         self._keys[key.id], self._spent[key.id], self._deposit[key.id] = key, 0, info.deposit
         return key
 
@@ -183,14 +188,18 @@ class ContentProvider:
                 self.store.mark_closed(key.id, info.redeemed)
             raise VoucherRefused("closed", f"the channel is {info.state}" + (
                 " and its challenge period is over" if info.state is ChannelState.CLOSING else ""))
+        now = self.channels.chain.now
+        if stored.consent_live(now):
+            raise VoucherRefused("closing", f"the provider consented to close this channel at {stored.amount} "
+                                            f"(until {stored.consent_until}): open a new channel")
         if voucher.amount > info.deposit:
             raise VoucherRefused("over_deposit", f"the voucher's amount {voucher.amount} exceeds the deposit {info.deposit}")
         due = units * key.unit_price
         if voucher.amount - stored.amount < due:
             raise VoucherRefused("underpaid", f"{units} unit(s) at {key.unit_price} cost {due}; the voucher adds "
                                               f"{voucher.amount - stored.amount}")
-        if not self.store.record(voucher):  # a concurrent request stored a higher one first
-            raise VoucherRefused("stale", "a voucher with a higher amount was accepted meanwhile")
+        if not self.store.record(voucher, now):  # a concurrent request stored a higher one (or a consent) first
+            raise VoucherRefused("stale", "a voucher with a higher amount (or a close consent) was recorded meanwhile")
         return Accepted(key, voucher.amount, voucher.amount - stored.amount, info.deposit - voucher.amount)
 
     def _channel(self, channel_id: bytes) -> StoredChannel:
@@ -261,10 +270,16 @@ class ContentProvider:
             self.store.mark_closed(channel_id, info.redeemed)
         return info
 
-    def consent_to_close(self, channel_id: bytes) -> SignedVoucher:
-        """The provider's signed consent for the consumer to close at the latest stored amount."""
+    def consent_to_close(self, channel_id: bytes, *, valid_for: int = 600) -> SignedVoucher:
+        """The provider's signed consent for the consumer to close at the latest stored amount, good for
+        `valid_for` seconds. Until that deadline this provider accepts no voucher on the channel, so the
+        consent never binds less than what was served."""
+        if isinstance(valid_for, bool) or not isinstance(valid_for, int) or valid_for < 1:
+            raise errors.InvalidInput(f"valid_for is a positive whole number of seconds, got {valid_for!r}")
         stored = self._channel(channel_id)
-        return self.channels.sign_close(stored.key, stored.amount, signer=self.account)
+        deadline = self.channels.chain.now + valid_for
+        amount = self.store.consent(channel_id, deadline)
+        return self.channels.sign_close(stored.key, amount, signer=self.account, deadline=deadline)
 
     def unredeemed(self) -> Decimal:
         """Money in stored vouchers the chain has not paid yet."""

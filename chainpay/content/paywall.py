@@ -201,7 +201,9 @@ class PaywallClient:
             currency = self.content.channels.currency
             deposit = currency.from_units(terms["unit_price_units"] * self.deposit_uses)
             with self._lock:
-                key = self.content.open(terms["content_id"], deposit)
+                # The channel may lock in no more than this client accepts (or the offer's price).
+                bound = self.max_unit_price if self.max_unit_price is not None else terms["unit_price_units"]
+                key = self.content.open(terms["content_id"], deposit, max_unit_price=currency.from_units(bound))
             if key.unit_price != terms["unit_price_units"]:
                 log.info("price changed between the offer and the opening: the channel pays %s", key.unit_price)
         return key

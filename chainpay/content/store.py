@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS channels (
     signature   BLOB,                        -- latest voucher's signature (NULL: none yet)
     redeemed    TEXT NOT NULL DEFAULT '0',   -- what the chain has paid for this channel
     closed      INTEGER NOT NULL DEFAULT 0,
-    closes_at   INTEGER                      -- end of the challenge period of a unilateral close
+    closes_at   INTEGER,                     -- end of the challenge period of a unilateral close
+    consent_until INTEGER                    -- deadline of the provider's close consent (no vouchers until then)
 );
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -39,6 +40,10 @@ class StoredChannel:
     redeemed: int
     closed: bool
     closes_at: int | None
+    consent_until: int | None = None  # the provider consented to a close until then: accept no voucher
+
+    def consent_live(self, now: int) -> bool:
+        return self.consent_until is not None and now <= self.consent_until
 
     @property
     def voucher(self) -> SignedVoucher | None:
@@ -60,6 +65,9 @@ class VoucherStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(channels)")}
+            if "consent_until" not in columns:  # a store written before close consents had deadlines
+                self._db.execute("ALTER TABLE channels ADD COLUMN consent_until INTEGER")
         except sqlite3.Error as exc:
             raise errors.InvalidInput(f"cannot open the voucher database {self.path}: {exc} (a writable sqlite file "
                                       "in an existing directory)") from None
@@ -70,8 +78,8 @@ class VoucherStore:
 
     def get(self, channel_id: bytes) -> StoredChannel | None:
         with self._lock:
-            row = self._db.execute("SELECT key_json, amount, signature, redeemed, closed, closes_at FROM channels "
-                                   "WHERE channel_id = ?", (channel_id,)).fetchone()
+            row = self._db.execute("SELECT key_json, amount, signature, redeemed, closed, closes_at, consent_until "
+                                   "FROM channels WHERE channel_id = ?", (channel_id,)).fetchone()
         return None if row is None else _stored(row)
 
     def add_channel(self, key: ChannelKey) -> None:
@@ -79,17 +87,27 @@ class VoucherStore:
             self._db.execute("INSERT OR IGNORE INTO channels (channel_id, key_json) VALUES (?, ?)",
                              (key.id, json.dumps(key.to_json())))
 
-    def record(self, voucher: SignedVoucher) -> bool:
-        """Store `voucher` if it raises the channel's latest amount (atomically under the lock: compared
-        in Python, since the amounts may exceed what sqlite compares exactly); False otherwise."""
+    def record(self, voucher: SignedVoucher, now: int | None = None) -> bool:
+        """Store `voucher` if it raises the channel's latest amount and no close consent of the provider
+        is live at `now` (atomically under the lock: compared in Python, since the amounts may exceed
+        what sqlite compares exactly); False otherwise."""
         with self._lock:
-            row = self._db.execute("SELECT amount, closed FROM channels WHERE channel_id = ?",
+            row = self._db.execute("SELECT amount, closed, consent_until FROM channels WHERE channel_id = ?",
                                    (voucher.channel_id,)).fetchone()
             if row is None or row[1] or int(row[0]) >= voucher.amount:
+                return False
+            if row[2] is not None and (now is None or now <= row[2]):
                 return False
             self._db.execute("UPDATE channels SET amount = ?, signature = ? WHERE channel_id = ?",
                              (str(voucher.amount), voucher.signature, voucher.channel_id))
             return True
+
+    def consent(self, channel_id: bytes, deadline: int) -> int:
+        """Record the provider's close consent until `deadline` and return the amount it binds (the
+        latest stored), atomically: no voucher is stored on this channel until the deadline passes."""
+        with self._lock:
+            self._db.execute("UPDATE channels SET consent_until = ? WHERE channel_id = ?", (deadline, channel_id))
+            return int(self._db.execute("SELECT amount FROM channels WHERE channel_id = ?", (channel_id,)).fetchone()[0])
 
     def mark_redeemed(self, channel_id: bytes, amount: int) -> None:
         with self._lock:
@@ -106,8 +124,8 @@ class VoucherStore:
 
     def open_channels(self) -> list[StoredChannel]:
         with self._lock:
-            rows = self._db.execute("SELECT key_json, amount, signature, redeemed, closed, closes_at FROM channels "
-                                    "WHERE closed = 0 ORDER BY rowid").fetchall()
+            rows = self._db.execute("SELECT key_json, amount, signature, redeemed, closed, closes_at, consent_until "
+                                    "FROM channels WHERE closed = 0 ORDER BY rowid").fetchall()
         return [_stored(r) for r in rows]
 
     def get_meta(self, name: str, default: str | None = None) -> str | None:
@@ -121,6 +139,7 @@ class VoucherStore:
 
 
 def _stored(row) -> StoredChannel:
-    key_json, amount, signature, redeemed, closed, closes_at = row
+    key_json, amount, signature, redeemed, closed, closes_at, consent_until = row
     return StoredChannel(ChannelKey.from_json(json.loads(key_json)), int(amount),
-                         None if signature is None else bytes(signature), int(redeemed), bool(closed), closes_at)
+                         None if signature is None else bytes(signature), int(redeemed), bool(closed), closes_at,
+                         consent_until)

@@ -3,7 +3,8 @@ path, byte-identical to what contracts/channels/PaymentChannels.sol checks.
 
 A voucher says "channel `channel_id` owes `amount` base units in total" (cumulative), signed by the
 consumer: ``Voucher(bytes32 channelId,uint256 cumulativeAmount)``. The provider's consent to a
-cooperative close is the same shape under ``CloseChannel``. The domain is
+cooperative close adds a deadline: ``CloseChannel(bytes32 channelId,uint256 cumulativeAmount,uint256
+deadline)`` (a consent is good until then only). The domain is
 ``{name: "chainpay channels", version: "1", chainId, verifyingContract}``, so a voucher is bound to
 one channel, one contract and one chain.
 
@@ -38,8 +39,9 @@ DOMAIN_NAME = "chainpay channels"
 DOMAIN_VERSION = "1"
 _DOMAIN_TYPEHASH = keccak(b"EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)")
 VOUCHER_TYPEHASH = keccak(b"Voucher(bytes32 channelId,uint256 cumulativeAmount)")
-CLOSE_TYPEHASH = keccak(b"CloseChannel(bytes32 channelId,uint256 cumulativeAmount)")
+CLOSE_TYPEHASH = keccak(b"CloseChannel(bytes32 channelId,uint256 cumulativeAmount,uint256 deadline)")
 _TYPE_FIELDS = [{"name": "channelId", "type": "bytes32"}, {"name": "cumulativeAmount", "type": "uint256"}]
+_CLOSE_FIELDS = _TYPE_FIELDS + [{"name": "deadline", "type": "uint256"}]
 _TYPE_NAMES = {VOUCHER_TYPEHASH: "Voucher", CLOSE_TYPEHASH: "CloseChannel"}
 _UINT256_MAX = 2**256 - 1
 
@@ -75,23 +77,34 @@ class Domain:
         return {"name": DOMAIN_NAME, "version": DOMAIN_VERSION, "chainId": self.chain_id,
                 "verifyingContract": to_checksum_address(self.contract)}
 
-    def digest(self, channel_id: bytes, amount: int, typehash: bytes = VOUCHER_TYPEHASH) -> bytes:
-        """The 32 bytes a party signs (what PaymentChannels.digest returns)."""
-        return keccak(b"\x19\x01" + self.separator + keccak(typehash + _check_channel_id(channel_id) + _word(_check_amount(amount))))
+    def digest(self, channel_id: bytes, amount: int, typehash: bytes = VOUCHER_TYPEHASH,
+               deadline: int | None = None) -> bytes:
+        """The 32 bytes a party signs (PaymentChannels.digest for a voucher, closeDigest for a close
+        consent, which alone carries a deadline)."""
+        struct = typehash + _check_channel_id(channel_id) + _word(_check_amount(amount))
+        if _check_deadline(typehash, deadline) is not None:
+            struct += _word(deadline)
+        return keccak(b"\x19\x01" + self.separator + keccak(struct))
 
-    def typed_data(self, channel_id: bytes, amount: int, typehash: bytes = VOUCHER_TYPEHASH) -> tuple[dict, dict, dict]:
+    def typed_data(self, channel_id: bytes, amount: int, typehash: bytes = VOUCHER_TYPEHASH,
+                   deadline: int | None = None) -> tuple[dict, dict, dict]:
         """(domain, types, message) for eth-account's sign_typed_data: the reference path."""
         name = _TYPE_NAMES[typehash]
-        return self.as_dict(), {name: _TYPE_FIELDS}, {"channelId": channel_id, "cumulativeAmount": amount}
+        message = {"channelId": channel_id, "cumulativeAmount": amount}
+        if _check_deadline(typehash, deadline) is not None:
+            return self.as_dict(), {name: _CLOSE_FIELDS}, {**message, "deadline": deadline}
+        return self.as_dict(), {name: _TYPE_FIELDS}, message
 
 
 @dataclass(frozen=True)
 class SignedVoucher:
-    """A signed cumulative amount for one channel (base units); `signature` is r || s || v."""
+    """A signed cumulative amount for one channel (base units); `signature` is r || s || v. A close
+    consent carries the `deadline` it is good until (None for a voucher)."""
 
     channel_id: bytes
     amount: int
     signature: bytes
+    deadline: int | None = None
 
     @property
     def v(self) -> int:
@@ -138,9 +151,10 @@ class Signer:
         self.domain = domain
         self.address = to_checksum_address(keccak(self._key.public_key.format(compressed=False)[1:])[12:])
 
-    def sign(self, channel_id: bytes, amount: int, typehash: bytes = VOUCHER_TYPEHASH) -> SignedVoucher:
-        raw = self._key.sign_recoverable(self.domain.digest(channel_id, amount, typehash), hasher=None)
-        return SignedVoucher(channel_id, amount, raw[:64] + bytes([raw[64] + 27]))
+    def sign(self, channel_id: bytes, amount: int, typehash: bytes = VOUCHER_TYPEHASH,
+             deadline: int | None = None) -> SignedVoucher:
+        raw = self._key.sign_recoverable(self.domain.digest(channel_id, amount, typehash, deadline), hasher=None)
+        return SignedVoucher(channel_id, amount, raw[:64] + bytes([raw[64] + 27]), deadline)
 
 
 _SECP256K1_HALF_N = 0x7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF5D576E7357A4501DDFE92F46681B20A0
@@ -156,7 +170,8 @@ def recover(domain: Domain, voucher: SignedVoucher, typehash: bytes = VOUCHER_TY
         raise SigningError("malleable signature (s in the upper half)")
     try:
         public = PublicKey.from_signature_and_message(sig[:64] + bytes([sig[64] - 27]),
-                                                      domain.digest(voucher.channel_id, voucher.amount, typehash),
+                                                      domain.digest(voucher.channel_id, voucher.amount, typehash,
+                                                                    voucher.deadline),
                                                       hasher=None)
     except Exception:  # coincurve raises plain Exception for an unrecoverable signature
         raise SigningError("the signature recovers no key") from None
@@ -178,8 +193,19 @@ def signed_by(domain: Domain, voucher: SignedVoucher, address: str, typehash: by
     """Whether `address` signed `voucher` (False for any signature the contract would refuse)."""
     try:
         return recover(domain, voucher, typehash) == _address_bytes(address)
-    except SigningError:
+    except (SigningError, InvalidInput):
         return False
+
+
+def _check_deadline(typehash: bytes, deadline) -> int | None:
+    """A close consent needs a deadline (a timestamp); a voucher has none."""
+    if typehash == CLOSE_TYPEHASH:
+        if isinstance(deadline, bool) or not isinstance(deadline, int) or not 0 <= deadline <= _UINT256_MAX:
+            raise InvalidInput(f"a close consent needs a deadline (a timestamp), got {deadline!r}")
+        return deadline
+    if deadline is not None:
+        raise InvalidInput("only a close consent carries a deadline")
+    return None
 
 
 def _check_channel_id(channel_id) -> bytes:

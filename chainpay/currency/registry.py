@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Mapping
 
+from eth_account import Account as EthAccount
 from eth_utils import keccak
 
+from ..core import errors
 from ..chain import AccountLike, Receipt
 from ..core import errors
 from ..core.contract import ContractClient
@@ -85,6 +87,29 @@ class IdentityInfo:
 
 
 @dataclass(frozen=True)
+class LinkConsent:
+    """A person's EIP-712 consent to link `account` to `identity` by an officer of `institution`,
+    signed by one of the identity's active addresses (IdentityRegistry.linkAddress checks it)."""
+
+    identity: bytes
+    account: str
+    institution: int
+    nonce: int
+    deadline: int
+    signature: bytes  # r || s || v
+
+
+_LINK_TYPES = {"LinkAddress": [
+    {"name": "identity", "type": "bytes32"},
+    {"name": "account", "type": "address"},
+    {"name": "institution", "type": "uint32"},
+    {"name": "nonce", "type": "uint256"},
+    {"name": "deadline", "type": "uint256"},
+]}
+DOMAIN_NAME = "chainpay identity registry"
+
+
+@dataclass(frozen=True)
 class InstitutionInfo:
     id: int
     name: str
@@ -118,8 +143,46 @@ class Registry(ContractClient):
     def register_identity(self, identity: IdentityLike, tier: int, account: AccountLike, *, sender: AccountLike) -> Receipt:
         return self._write("registerIdentity", as_identity(identity), tier, self.chain.account(account).address, sender=self._sender(sender))
 
-    def link_address(self, identity: IdentityLike, account: AccountLike, *, sender: AccountLike) -> Receipt:
-        return self._write("linkAddress", as_identity(identity), self.chain.account(account).address, sender=self._sender(sender))
+    def sign_link_consent(self, identity: IdentityLike, account: AccountLike, institution: int, *,
+                          signer: AccountLike, deadline: int | None = None, nonce: int | None = None,
+                          chain_id: int | None = None) -> LinkConsent:
+        """The person's consent (signed by `signer`, an address of `identity`) that an officer of
+        `institution` link `account` to it; valid until `deadline` (default: one hour from now) and for
+        the identity's next link nonce only."""
+        key = as_identity(identity)
+        signer_account = self.chain.account(signer)
+        if signer_account.key is None:
+            raise errors.SigningError(f"chainpay holds no key for {signer_account.address}; it cannot sign for it")
+        address = self.chain.account(account).address
+        deadline = self.chain.now + 3600 if deadline is None else deadline
+        nonce = self.link_nonce(key) if nonce is None else nonce
+        domain = {"name": DOMAIN_NAME, "version": "1", "verifyingContract": self.address,
+                  "chainId": self.chain.chain_id if chain_id is None else chain_id}
+        message = {"identity": key, "account": address, "institution": institution, "nonce": nonce, "deadline": deadline}
+        signed = EthAccount.sign_typed_data(signer_account.key, domain, _LINK_TYPES, message)
+        return LinkConsent(key, address, institution, nonce, deadline, bytes(signed.signature))
+
+    def link_address(self, identity: IdentityLike, account: AccountLike, consent: LinkConsent | None = None, *,
+                     sender: AccountLike, consenting: AccountLike | None = None) -> Receipt:
+        """Link `account` to `identity` (sender: a KYC officer) with the person's consent: a LinkConsent
+        already signed, or one signed here by `consenting` (an address of the identity whose key chainpay
+        holds). Refused before sending when the consent names another identity, address or institution."""
+        key = as_identity(identity)
+        address = self.chain.account(account).address
+        officer = self._sender(sender)
+        institution = self.officer_institution(officer)
+        if consent is None:
+            if consenting is None:
+                raise errors.InvalidInput("linking an address needs the person's consent: pass consent= or consenting=")
+            consent = self.sign_link_consent(key, address, institution, signer=consenting)
+        if (consent.identity, consent.account.lower(), consent.institution) != (key, address.lower(), institution):
+            raise errors.InvalidInput("the consent is for another identity, address or institution than this link")
+        return self._write("linkAddress", key, address, consent.deadline, consent.signature, sender=officer)
+
+    def compliance_link(self, identity: IdentityLike, account: AccountLike, *, sender: AccountLike | None = None) -> Receipt:
+        """Compliance links an address without a consent signature (the person lost every key)."""
+        return self._write("complianceLink", as_identity(identity), self.chain.account(account).address,
+                           sender=self._sender(sender, "COMPLIANCE"))
 
     def unlink_address(self, account: AccountLike, *, sender: AccountLike | None = None) -> Receipt:
         return self._write("unlinkAddress", self.chain.account(account).address, sender=self._sender(sender, "COMPLIANCE"))
@@ -133,18 +196,12 @@ class Registry(ContractClient):
         address = ZERO_ADDRESS if approver is None else self.chain.account(approver).address
         return self._write("setApprover", as_identity(identity), address, sender=self._sender(sender, "COMPLIANCE"))
 
-    def register_contract(self, address: str, name: str, *, institution: int, tier: int = MAX_TIER,
-                          sender: AccountLike | None = None) -> bytes:
-        """Register a contract that holds money (an escrow) as an identity of its own, so the
-        currency lets it receive and pay out. The admin acts as a KYC officer of `institution` (the
-        deployment's contracts institution) for the duration of the registration only."""
-        admin = self._sender(sender, "DEFAULT_ADMIN")
+    def register_contract(self, address: str, name: str, *, institution: int, sender: AccountLike | None = None) -> bytes:
+        """Register one of chainpay's own escrow contracts as an identity of its own (at the top tier,
+        fixed), so the currency lets it hold and pay out; no address can ever be linked to it."""
         identity = identity_id({"contract": name, "address": self.chain.account(address).address})
-        self.add_kyc_officer(admin, institution, sender=admin)
-        try:
-            self.register_identity(identity, tier, address, sender=admin)
-        finally:
-            self.remove_kyc_officer(admin, sender=admin)
+        self._write("registerContract", identity, self.chain.account(address).address, institution,
+                    sender=self._sender(sender, "DEFAULT_ADMIN"))
         return identity
 
     # ------------------------------------------------------------- compliance
@@ -184,6 +241,14 @@ class Registry(ContractClient):
     def approver_of(self, account: AccountLike) -> str | None:
         """The second-factor approver bound to `account`'s identity (None if none)."""
         return _none_if_zero(self._read("approverOf", self.chain.account(account).address))
+
+    def link_nonce(self, identity: IdentityLike) -> int:
+        """The nonce the identity's next link consent must name."""
+        return self._read("linkNonce", as_identity(identity))
+
+    def is_contract_account(self, account: AccountLike) -> bool:
+        """Whether `account` is one of chainpay's own contracts (registered with register_contract)."""
+        return self._read("isContractAccount", self.chain.account(account).address)
 
     def officer_institution(self, officer: AccountLike) -> int:
         return self._read("officerInstitution", self.chain.account(officer).address)

@@ -20,6 +20,7 @@ from ..core.contract import ContractClient
 from ..core.money import Amount, from_base_units, to_base_units
 
 UNLIMITED = 2**256 - 1
+MAX_TIER = 5  # DigitalCurrency.MAX_TIER: chainpay's escrow contracts; its limit stays UNLIMITED
 
 _PERMIT_TYPES = {
     "Permit": [
@@ -126,6 +127,10 @@ class Currency(ContractClient):
     def allowance(self, owner: AccountLike, spender: AccountLike) -> Decimal:
         return self.from_units(self._read("allowance", self._addr(owner), self._addr(spender)))
 
+    def paused_seconds(self) -> int:
+        """Seconds the currency has been paused in all (the current pause included)."""
+        return self._read("pausedSeconds")
+
     def paused(self) -> bool:
         return self._read("paused")
 
@@ -166,8 +171,11 @@ class Currency(ContractClient):
         return self._write("unpause", sender=self._sender(sender, "PAUSER"))
 
     def set_daily_limit(self, tier: int, limit: Amount | None, *, sender: AccountLike | None = None) -> Receipt:
-        """Set a tier's daily outflow limit in whole units; None removes the limit."""
+        """Set a tier's daily outflow limit in whole units; None removes the limit. The top tier
+        (chainpay's escrow contracts) stays unlimited: TierMustStayUnlimited before anything is sent."""
         units = UNLIMITED if limit is None else self.to_units(limit)
+        if tier == MAX_TIER and units != UNLIMITED:
+            raise errors.TierMustStayUnlimited(tier)
         return self._write("setDailyLimit", tier, units, sender=self._sender(sender, "COMPLIANCE"))
 
     # ------------------------------------------------------------- payments

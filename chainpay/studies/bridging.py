@@ -169,7 +169,7 @@ def _shared(chain, config, amounts, seed, progress) -> list[Row]:
         at_a, at_b, approver = chain.accounts[7 + 3 * p: 10 + 3 * p]
         identity = identity_id({"name": f"person-{p}"})
         reg.register_identity(identity, shared.user_tier, at_a, sender=officer_a)
-        reg.link_address(identity, at_b, sender=officer_b)  # the same person's wallet at platform B
+        reg.link_address(identity, at_b, sender=officer_b, consenting=at_a)  # the same person's wallet at B, with consent
         reg.set_approver(identity, approver)
         cur.mint(at_a, OPENING_BALANCE)
         wallets.append((at_a, at_b, approver))

@@ -182,6 +182,11 @@ class Transfers(ContractClient):
         """Either party hands the transfer to compliance (within the dispute window)."""
         return self._act("dispute", transfer_id, self._sender(sender))
 
+    def hold(self, transfer_id: int, *, sender: AccountLike | None = None) -> TransferRecord:
+        """Compliance holds an open transfer of a frozen or removed party (even one already due): it
+        becomes a dispute that compliance resolves (or that returns to the sender at its deadline)."""
+        return self._act("hold", transfer_id, self._sender(sender, "COMPLIANCE"))
+
     def resolve(self, transfer_id: int, *, to_recipient: bool, sender: AccountLike | None = None) -> TransferRecord:
         """Compliance settles a dispute: to the recipient, or back to the sender."""
         if not isinstance(to_recipient, bool):

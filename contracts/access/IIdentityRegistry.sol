@@ -28,6 +28,9 @@ interface IIdentityRegistry {
     /// @notice The second-factor approver bound to the identity of `account` (zero if none).
     function approverOf(address account) external view returns (address);
 
+    /// @notice True when `account` is one of chainpay's own contracts (registered with registerContract).
+    function isContractAccount(address account) external view returns (bool);
+
     /// @notice The identity hash behind a compact key (zero if none).
     function identityHashOf(uint64 identityKey) external view returns (bytes32);
 }

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IIdentityRegistry} from "./IIdentityRegistry.sol";
 
 /// @title Identity registry of a permissioned payment network
@@ -12,9 +14,19 @@ import {IIdentityRegistry} from "./IIdentityRegistry.sol";
 /// @dev Gas design: the per-address record carries a copy of its identity's tier and frozen flag, so
 ///      the payment hot path reads one storage slot per party. Identity-wide changes (tier, freeze)
 ///      rewrite the copies of at most MAX_ADDRESSES_PER_IDENTITY addresses: bounded, never user-grown.
-contract IdentityRegistry is AccessControl, IIdentityRegistry {
+///      Linking an address to an existing identity needs the person's consent: an EIP-712 LinkAddress
+///      signature by an active address of that identity, bound to the address, the linking institution,
+///      a per-identity nonce and a deadline. Contract identities (chainpay's escrows, registered by the
+///      admin with registerContract) never gain an address and never change tier.
+///      The admin role follows OpenZeppelin's AccessControlDefaultAdminRules: one admin, handed over in
+///      two steps after a delay, never renounced in one call.
+contract IdentityRegistry is AccessControlDefaultAdminRules, EIP712, IIdentityRegistry {
     bytes32 public constant KYC_OFFICER_ROLE = keccak256("KYC_OFFICER");
     bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE");
+    /// @notice The person's consent to link `account` to `identity` by an officer of `institution`.
+    bytes32 public constant LINK_TYPEHASH = keccak256(
+        "LinkAddress(bytes32 identity,address account,uint32 institution,uint256 nonce,uint256 deadline)"
+    );
 
     /// @notice Tiers run from 1 to MAX_TIER (the currency keeps one daily limit per tier).
     uint8 public constant MAX_TIER = 5;
@@ -35,6 +47,8 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
         uint8 tier;
         bool frozen;
         address approver; // second factor (a second device) that confirms large payments; 0 = none
+        bool isContract; // a chainpay escrow contract (registerContract): no links, fixed tier
+        uint32 linkNonce; // consents used so far (each LinkAddress signature names the next one)
         address[] accounts;
     }
 
@@ -65,6 +79,7 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
     event IdentityFreezeChanged(bytes32 indexed identity, bool frozen);
     event AddressFreezeChanged(address indexed account, bool frozen);
     event ApproverChanged(bytes32 indexed identity, address indexed previousApprover, address indexed newApprover);
+    event ContractRegistered(bytes32 indexed identity, address indexed account, uint32 indexed institution);
 
     error ZeroAddress();
     error ZeroIdentity();
@@ -78,12 +93,25 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
     error AddressAlreadyLinked(address account, bytes32 identity);
     error TooManyAddresses(bytes32 identity, uint256 max);
     error NotYourCustomer(address officer, uint32 officerInstitution, uint32 customerInstitution);
+    /// @notice Contract identities (chainpay escrows) never gain addresses and never change tier.
+    error ContractIdentity(bytes32 identity);
+    /// @notice An officer may not reach an identity whose tier is above its institution's maxTier.
+    error TierAboveInstitution(bytes32 identity, uint8 tier, uint8 maxTier);
+    /// @notice The person's link consent is past its deadline.
+    error LinkConsentExpired(uint256 deadline);
+    /// @notice The link consent is not signed by an active address of the identity (signer is zero
+    ///         for a malformed signature) or was for another address, institution or nonce.
+    error InvalidLinkConsent(bytes32 identity, address signer);
+    error NotAContract(address account);
 
-    /// @param admin manages institutions and officers (DEFAULT_ADMIN_ROLE)
+    /// @param admin manages institutions and officers (DEFAULT_ADMIN_ROLE, handed over in two steps)
     /// @param compliance freezes identities and addresses and may set any tier
-    constructor(address admin, address compliance) {
-        if (admin == address(0) || compliance == address(0)) revert ZeroAddress();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+    /// @param adminDelay seconds between the start of an admin handover and its acceptance
+    constructor(address admin, address compliance, uint48 adminDelay)
+        AccessControlDefaultAdminRules(adminDelay, admin)
+        EIP712("chainpay identity registry", "1")
+    {
+        if (compliance == address(0)) revert ZeroAddress();
         _grantRole(COMPLIANCE_ROLE, compliance);
     }
 
@@ -147,12 +175,64 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
         _link(key, id, account, institution);
     }
 
-    /// @notice Link another address to an existing identity. Any white-listed institution that has
-    ///         verified the same person may link its own wallet address for them.
-    function linkAddress(bytes32 identity, address account) external onlyRole(KYC_OFFICER_ROLE) {
+    /// @notice Register one of chainpay's own escrow contracts as an identity of its own at MAX_TIER,
+    ///         so the currency lets it hold and pay out. Such an identity never gains another address
+    ///         (no officer or compliance link reaches it) and its tier never changes.
+    /// @param identity hash naming the contract (computed off chain)
+    /// @param account the contract's address (must hold code)
+    /// @param institution the listed institution it is filed under (chainpay's contracts institution)
+    function registerContract(bytes32 identity, address account, uint32 institution)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
+        if (identity == bytes32(0)) revert ZeroIdentity();
+        if (_keyOfHash[identity] != 0) revert IdentityExists(identity);
+        if (!_institutions[institution].listed) revert UnknownInstitution(institution);
+        if (account.code.length == 0) revert NotAContract(account);
+        uint64 key = ++_identityCount;
+        _keyOfHash[identity] = key;
+        Identity storage id = _identities[key];
+        id.hash = identity;
+        id.institution = institution;
+        id.tier = MAX_TIER;
+        id.isContract = true;
+        emit IdentityRegistered(identity, institution, MAX_TIER);
+        emit ContractRegistered(identity, account, institution);
+        _link(key, id, account, institution);
+    }
+
+    /// @notice Link another address to an existing identity, with the person's consent: an EIP-712
+    ///         LinkAddress signature (see LINK_TYPEHASH and linkDigest) by an active address already
+    ///         linked to the identity, naming `account`, the officer's institution, the identity's
+    ///         next link nonce and `deadline`. Any white-listed institution that has verified the same
+    ///         person may link its own wallet address for them, but never to an identity whose tier is
+    ///         above the institution's maxTier, and never to a contract identity.
+    /// @param deadline last timestamp at which the consent is valid
+    /// @param signature the consent, r || s || v (65 bytes)
+    function linkAddress(bytes32 identity, address account, uint256 deadline, bytes calldata signature)
+        external
+        onlyRole(KYC_OFFICER_ROLE)
+    {
         uint32 institution = _activeOfficerInstitution();
         uint64 key = _requireKey(identity);
-        _link(key, _identities[key], account, institution);
+        Identity storage id = _identities[key];
+        if (id.isContract) revert ContractIdentity(identity);
+        uint8 maxTier = _institutions[institution].maxTier;
+        if (id.tier > maxTier) revert TierAboveInstitution(identity, id.tier, maxTier);
+        if (block.timestamp > deadline) revert LinkConsentExpired(deadline);
+        uint32 nonce = id.linkNonce;
+        _requireConsent(key, linkDigest(identity, account, institution, nonce, deadline), signature);
+        id.linkNonce = nonce + 1;
+        _link(key, id, account, institution);
+    }
+
+    /// @notice Compliance links an address without a consent signature (the person lost every key,
+    ///         or every address was unlinked). Never to a contract identity.
+    function complianceLink(bytes32 identity, address account) external onlyRole(COMPLIANCE_ROLE) {
+        uint64 key = _requireKey(identity);
+        Identity storage id = _identities[key];
+        if (id.isContract) revert ContractIdentity(identity);
+        _link(key, id, account, id.institution);
     }
 
     /// @notice Unlink an address. Allowed to an officer of the institution that linked it, or compliance.
@@ -184,6 +264,7 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
     function setTier(bytes32 identity, uint8 tier) external {
         uint64 key = _requireKey(identity);
         Identity storage id = _identities[key];
+        if (id.isContract) revert ContractIdentity(identity);
         if (hasRole(COMPLIANCE_ROLE, msg.sender)) {
             _checkTier(tier, MAX_TIER);
         } else {
@@ -247,6 +328,25 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
         Account memory b = _accounts[to];
         _requireActive(to, b);
         return uint256(a.identityKey) | (uint256(a.tier) << 64) | (uint256(b.identityKey) << 128);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function isContractAccount(address account) external view returns (bool) {
+        return _identities[_accounts[account].identityKey].isContract;
+    }
+
+    /// @notice The nonce the next LinkAddress consent of `identity` must name.
+    function linkNonce(bytes32 identity) external view returns (uint256) {
+        return _identities[_requireKey(identity)].linkNonce;
+    }
+
+    /// @notice The EIP-712 digest an identity's address signs to consent to a link.
+    function linkDigest(bytes32 identity, address account, uint32 institution, uint256 nonce, uint256 deadline)
+        public
+        view
+        returns (bytes32)
+    {
+        return _hashTypedDataV4(keccak256(abi.encode(LINK_TYPEHASH, identity, account, institution, nonce, deadline)));
     }
 
     /// @inheritdoc IIdentityRegistry
@@ -314,6 +414,16 @@ contract IdentityRegistry is AccessControl, IIdentityRegistry {
             addressFrozen: false
         });
         emit AddressLinked(id.hash, account, institution);
+    }
+
+    /// @dev `signature` must be an active address of identity `key` signing `digest`.
+    function _requireConsent(uint64 key, bytes32 digest, bytes calldata signature) private view {
+        (address signer, ECDSA.RecoverError err,) = ECDSA.tryRecover(digest, signature);
+        Account memory consenting = _accounts[signer];
+        if (
+            err != ECDSA.RecoverError.NoError || consenting.identityKey != key || consenting.addressFrozen
+                || consenting.identityFrozen
+        ) revert InvalidLinkConsent(_identities[key].hash, signer);
     }
 
     function _activeOfficerInstitution() private view returns (uint32 institution) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {DigitalCurrency} from "../token/DigitalCurrency.sol";
 import {PermitOrAllowance} from "../token/PermitOrAllowance.sol";
@@ -10,13 +11,18 @@ import {IContentCatalogue} from "./IContentCatalogue.sol";
 /// @title Pay-per-use content catalogue
 /// @notice Registered providers list content with a price per unit (a download, a minute, a call)
 ///         and a revenue split over up to MAX_PAYEES registered payees (e.g. provider / platform /
-///         service provider). `buy` pays one purchase on chain, straight from the buyer to every
-///         payee; micropayment channels (contracts/channels) read the same terms for many small uses.
-/// @dev A price change applies to purchases and channels made afterwards; the split of a listing
-///      never changes (channels pool earnings per content and pay them out along it later).
-///      This contract never holds money: it only moves the buyer's currency with transferFrom, so
-///      it must be a registered identity (the currency requires an active spender).
-contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
+///         service provider). `buy` pays one purchase on chain: the buyer's total comes here once
+///         and each payee's share is credited to that payee's balance, which it withdraws (pull
+///         payments: one frozen payee never holds the others' money). Micropayment channels
+///         (contracts/channels) read the same terms for many small uses.
+/// @dev A price change applies to purchases and channels made afterwards (buyers bound the price
+///      they accept with maxUnitPrice); the split of a listing never changes.
+///      Invariant: token.balanceOf(this) == totalOwed == sum of owed, unless someone pays this
+///      contract directly; compliance returns that excess with recoverUnheld. This contract is a
+///      registered identity (a chainpay contract) so the currency lets it hold money.
+contract ContentCatalogue is IContentCatalogue, AccessControlDefaultAdminRules, ReentrancyGuardTransient {
+    bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE");
+
     /// @notice What one unit of a listing is.
     enum UnitKind {
         Download,
@@ -53,6 +59,10 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
 
     mapping(uint256 contentId => Listing) private _listings;
     mapping(uint256 contentId => Payee[]) private _payees;
+    /// @notice Each payee's credited, not yet withdrawn shares (base units).
+    mapping(address payee => uint256) public owed;
+    /// @notice Sum of owed: what this contract holds for payees.
+    uint256 public totalOwed;
 
     event ContentListed(
         uint256 indexed contentId,
@@ -64,7 +74,10 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
     );
     event PriceChanged(uint256 indexed contentId, uint256 previousPrice, uint256 newPrice);
     event AvailabilityChanged(uint256 indexed contentId, bool available);
+    /// @notice A purchase; each payee's share of `total` (splitAmount) is credited to its owed balance.
     event Purchased(uint256 indexed contentId, address indexed buyer, uint256 units, uint256 unitPrice, uint256 total);
+    event Withdrawn(address indexed account, uint256 amount);
+    event UnheldRecovered(address indexed to, uint256 amount);
 
     error UnknownContent(uint256 contentId);
     error NotProvider(uint256 contentId, address caller);
@@ -81,12 +94,23 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
     /// @notice At most MAX_UNITS units per purchase (so units * price never overflows).
     error TooManyUnits(uint256 units, uint256 max);
     error ZeroAddress();
+    /// @notice The current price is above what the buyer accepts (slippage bound).
+    error PriceAboveLimit(uint256 contentId, uint256 unitPrice, uint256 maxUnitPrice);
+    /// @notice A payee with code must be one of chainpay's own contracts (others could never withdraw).
+    error ContractPayee(address payee);
+    error NothingToWithdraw(address account);
 
     /// @param token_ the digital currency purchases are paid in
-    constructor(DigitalCurrency token_) {
-        if (address(token_) == address(0)) revert ZeroAddress();
+    /// @param admin holds DEFAULT_ADMIN_ROLE (handed over in two steps)
+    /// @param compliance may return currency paid here outside any purchase (recoverUnheld)
+    /// @param adminDelay seconds between the start of an admin handover and its acceptance
+    constructor(DigitalCurrency token_, address admin, address compliance, uint48 adminDelay)
+        AccessControlDefaultAdminRules(adminDelay, admin)
+    {
+        if (address(token_) == address(0) || compliance == address(0)) revert ZeroAddress();
         token = token_;
         registry = token_.registry();
+        _grantRole(COMPLIANCE_ROLE, compliance);
     }
 
     // ------------------------------------------------------------------ providers
@@ -94,7 +118,8 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
     /// @notice List content sold by the caller (a registered, active identity).
     /// @param unitPrice base units per unit (>= 1)
     /// @param kind what a unit is
-    /// @param payees 1..MAX_PAYEES distinct registered payees; the first receives the rounding remainder
+    /// @param payees 1..MAX_PAYEES distinct registered payees (a contract only if it is one of
+    ///        chainpay's own); the first receives the rounding remainder
     /// @param shares basis points of each payee, each > 0, summing to TOTAL_BPS
     /// @return contentId the new listing's id
     function list(uint256 unitPrice, UnitKind kind, address[] calldata payees, uint16[] calldata shares)
@@ -116,6 +141,7 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
                 if (payees[j] == payee) revert DuplicatePayee(payee);
             }
             registry.requireActive(payee);
+            if (payee.code.length != 0 && !registry.isContractAccount(payee)) revert ContractPayee(payee);
             total += shares[i];
             stored.push(Payee(payee, shares[i]));
         }
@@ -141,25 +167,52 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ buying
 
-    /// @notice Pay for `units` uses at the current price, straight to the payees along the split.
+    /// @notice Pay for `units` uses at the current price, credited to the payees along the split.
     ///         Needs an allowance of units * unitPrice for this contract (or use buyWithPermit).
+    /// @param maxUnitPrice the highest price per unit the buyer accepts (PriceAboveLimit above it)
     /// @return total base units paid
-    function buy(uint256 contentId, uint256 units) external nonReentrant returns (uint256 total) {
-        return _buy(contentId, units);
+    function buy(uint256 contentId, uint256 units, uint256 maxUnitPrice) external nonReentrant returns (uint256 total) {
+        return _buy(contentId, units, maxUnitPrice);
     }
 
     /// @notice buy() with an EIP-2612 permit for this contract in the same transaction. A permit
     ///         that fails (e.g. already submitted) is ignored when the allowance is in place;
     ///         otherwise its own error is the answer (see PermitOrAllowance).
-    function buyWithPermit(uint256 contentId, uint256 units, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
-        external
-        nonReentrant
-        returns (uint256 total)
-    {
+    function buyWithPermit(
+        uint256 contentId,
+        uint256 units,
+        uint256 maxUnitPrice,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external nonReentrant returns (uint256 total) {
         _checkUnits(units);
         (, uint256 unitPrice,) = terms(contentId);
         PermitOrAllowance.permitOrAllowance(token, msg.sender, address(this), unitPrice * units, deadline, v, r, s);
-        return _buy(contentId, units);
+        return _buy(contentId, units, maxUnitPrice);
+    }
+
+    // ------------------------------------------------------------------ payees
+
+    /// @notice Pay the caller's owed balance (its shares of every purchase) in one transfer.
+    function withdraw() external nonReentrant returns (uint256 amount) {
+        return _withdraw(msg.sender);
+    }
+
+    /// @notice Pay `payee`'s owed balance to `payee` (anyone may call; the money only goes to its owner).
+    function withdrawFor(address payee) external nonReentrant returns (uint256 amount) {
+        return _withdraw(payee);
+    }
+
+    /// @notice Return currency paid to this contract outside any purchase to `to`. Only the excess
+    ///         over totalOwed can move: payees' balances are untouchable.
+    function recoverUnheld(address to) external nonReentrant onlyRole(COMPLIANCE_ROLE) returns (uint256 amount) {
+        amount = token.balanceOf(address(this)) - totalOwed;
+        if (amount != 0) {
+            emit UnheldRecovered(to, amount);
+            token.transfer(to, amount);
+        }
     }
 
     // ------------------------------------------------------------------ views
@@ -230,16 +283,29 @@ contract ContentCatalogue is IContentCatalogue, ReentrancyGuardTransient {
 
     // ------------------------------------------------------------------ internals
 
-    function _buy(uint256 contentId, uint256 units) private returns (uint256 total) {
+    function _buy(uint256 contentId, uint256 units, uint256 maxUnitPrice) private returns (uint256 total) {
         _checkUnits(units);
         (, uint256 unitPrice, bool available) = terms(contentId);
         if (!available) revert ContentUnavailable(contentId);
+        if (unitPrice > maxUnitPrice) revert PriceAboveLimit(contentId, unitPrice, maxUnitPrice);
         total = unitPrice * units;
         emit Purchased(contentId, msg.sender, units, unitPrice, total);
         (address[] memory payees, uint256[] memory amounts) = splitAmount(contentId, total);
         for (uint256 i; i < payees.length; ++i) {
-            if (amounts[i] != 0) token.transferFrom(msg.sender, payees[i], amounts[i]);
+            if (amounts[i] != 0) owed[payees[i]] += amounts[i];
         }
+        totalOwed += total;
+        // Last: the currency checks the buyer (registered, not frozen, daily limit, not paused).
+        token.transferFrom(msg.sender, address(this), total);
+    }
+
+    function _withdraw(address payee) private returns (uint256 amount) {
+        amount = owed[payee];
+        if (amount == 0) revert NothingToWithdraw(payee);
+        owed[payee] = 0;
+        totalOwed -= amount;
+        emit Withdrawn(payee, amount);
+        token.transfer(payee, amount);
     }
 
     function _listing(uint256 contentId) private view returns (Listing storage l) {

@@ -4,7 +4,7 @@ pragma solidity 0.8.37;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {ERC3009} from "@openzeppelin/contracts/token/ERC20/extensions/draft-ERC3009.sol";
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
@@ -17,12 +17,15 @@ import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
 /// @dev Every way value or allowance moves (transfer, transferFrom, mint, burn, permit, approve,
 ///      transferWithAuthorization, receiveWithAuthorization) passes through `_update` or `_approve`,
 ///      and both run the same registry, freeze and pause checks; so no signed path can skip them.
-contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
+///      Two moves only lower risk and are allowed whatever the parties' standing or the pause: lowering
+///      an allowance (approve or permit to a value not above the current one) and cancelling an
+///      EIP-3009 authorization. The admin role follows OpenZeppelin's AccessControlDefaultAdminRules.
+contract DigitalCurrency is ERC20Permit, ERC3009, AccessControlDefaultAdminRules, Pausable {
     bytes32 public constant ISSUER_ROLE = keccak256("ISSUER");
     bytes32 public constant PAUSER_ROLE = keccak256("PAUSER");
     bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE");
-    /// @notice Escrow contracts (revocable transfers) that may give back a sender's daily outflow
-    ///         when a payment they hold is returned to the sender on the day it was sent.
+    /// @notice Escrow contracts (revocable transfers) that take payments with escrowPull and may give
+    ///         back a sender's daily outflow when such a payment is returned on the day it was sent.
     bytes32 public constant ESCROW_ROLE = keccak256("ESCROW");
 
     /// @notice Tiers run from 1 to MAX_TIER.
@@ -51,9 +54,17 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
     }
 
     mapping(uint64 identityKey => Outflow) private _outflow;
+    /// @dev What each escrow took from each identity with escrowPull, on the day recorded: the most
+    ///      restoreOutflow may give back for that escrow.
+    mapping(address escrow => mapping(uint64 identityKey => Outflow)) private _escrowTaken;
+
+    /// @dev The pause clock: when the current pause began and the seconds of all earlier pauses.
+    uint64 private _pausedSince;
+    uint64 private _pausedTotal;
 
     event DailyLimitChanged(uint8 indexed tier, uint256 previousLimit, uint256 newLimit);
     event OutflowRestored(address indexed account, bytes32 indexed identity, uint256 amount);
+    event EscrowPulled(address indexed escrow, address indexed from, uint256 amount);
 
     /// @notice The payment would take the identity's outflow today past its tier's limit.
     error DailyLimitExceeded(bytes32 identity, uint256 limit, uint256 spentToday, uint256 amount);
@@ -64,15 +75,18 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
     error ZeroAddress();
     /// @notice decimals above 18 are not supported (limits are kept in whole units below 2**48).
     error InvalidDecimals(uint8 decimals);
+    /// @notice MAX_TIER holds chainpay's escrow contracts, which pay out for every sender: no limit.
+    error TierMustStayUnlimited(uint8 tier);
 
     /// @param name_ token name, also the EIP-712 domain name
     /// @param symbol_ token symbol
     /// @param decimals_ base units per unit as a power of ten (2 = the fen), at most 18
     /// @param registry_ the identity registry consulted on every transfer
-    /// @param admin holds DEFAULT_ADMIN_ROLE (grants and revokes the other roles)
+    /// @param admin holds DEFAULT_ADMIN_ROLE (grants and revokes the other roles; handed over in two steps)
     /// @param issuer mints and burns (the central bank)
     /// @param pauser pauses and unpauses all movements
     /// @param compliance sets per-tier daily limits
+    /// @param adminDelay seconds between the start of an admin handover and its acceptance
     constructor(
         string memory name_,
         string memory symbol_,
@@ -81,8 +95,9 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
         address admin,
         address issuer,
         address pauser,
-        address compliance
-    ) ERC20(name_, symbol_) ERC20Permit(name_) {
+        address compliance,
+        uint48 adminDelay
+    ) ERC20(name_, symbol_) ERC20Permit(name_) AccessControlDefaultAdminRules(adminDelay, admin) {
         if (
             address(registry_) == address(0) || admin == address(0) || issuer == address(0) || pauser == address(0)
                 || compliance == address(0)
@@ -91,7 +106,6 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
         registry = registry_;
         _decimals = decimals_;
         _unit = 10 ** decimals_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(ISSUER_ROLE, issuer);
         _grantRole(PAUSER_ROLE, pauser);
         _grantRole(COMPLIANCE_ROLE, compliance);
@@ -112,18 +126,22 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
     /// @notice Stop every movement of value and allowance.
     function pause() external onlyRole(PAUSER_ROLE) {
         _pause();
+        _pausedSince = uint64(block.timestamp);
     }
 
     /// @notice Resume movements.
     function unpause() external onlyRole(PAUSER_ROLE) {
         _unpause();
+        _pausedTotal += uint64(block.timestamp) - _pausedSince;
     }
 
     /// @notice Set a tier's daily cumulative outflow limit in base units, effective at once
     ///         (amounts already sent today stay counted). The limit must be a whole number of
-    ///         currency units; UNLIMITED removes the limit, 0 forbids outflows.
+    ///         currency units; UNLIMITED removes the limit, 0 forbids outflows. MAX_TIER stays
+    ///         UNLIMITED (chainpay's escrows are registered at it and pay out for every sender).
     function setDailyLimit(uint8 tier, uint256 limit) external onlyRole(COMPLIANCE_ROLE) {
         if (tier == 0 || tier > MAX_TIER) revert InvalidTierForLimit(tier);
+        if (tier == MAX_TIER && limit != UNLIMITED) revert TierMustStayUnlimited(tier);
         uint48 units;
         if (limit == UNLIMITED) {
             units = _UNLIMITED_UNITS;
@@ -139,9 +157,23 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
         else _limitTier5 = units;
     }
 
-    /// @notice Give back daily outflow to `account`'s identity for a payment that an escrow returned
-    ///         to it: only on `sentDay` itself (the UTC day the payment was sent), and never more than
-    ///         the identity has spent today. A later day's limit is untouched.
+    /// @notice An escrow takes `value` from `from` (with `from`'s allowance, like transferFrom) and
+    ///         the currency records how much this escrow took from that identity today: the most the
+    ///         escrow may later give back with restoreOutflow.
+    function escrowPull(address from, uint256 value) external onlyRole(ESCROW_ROLE) {
+        _spendAllowance(from, msg.sender, value);
+        _transfer(from, msg.sender, value); // every check of _update: parties, pause, daily limit
+        (uint64 key,) = registry.requireActive(from);
+        Outflow memory t = _escrowTaken[msg.sender][key];
+        uint64 today = _today();
+        _escrowTaken[msg.sender][key] = Outflow({day: today, spent: (t.day == today ? t.spent : 0) + SafeCast.toUint192(value)});
+        emit EscrowPulled(msg.sender, from, value);
+    }
+
+    /// @notice Give back daily outflow to `account`'s identity for a payment that this escrow took
+    ///         with escrowPull and returned: only on `sentDay` itself (the UTC day it was sent), and
+    ///         never more than the identity has spent today nor more than this escrow took from it
+    ///         today (and has not given back yet). A later day's limit is untouched.
     /// @param sentDay UTC day number (timestamp / 1 days) on which the returned payment was sent
     /// @return restored the outflow actually given back (0 when the day has passed)
     function restoreOutflow(address account, uint256 amount, uint64 sentDay)
@@ -151,10 +183,14 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
     {
         (uint64 key,) = registry.requireActive(account);
         Outflow memory o = _outflow[key];
+        Outflow memory t = _escrowTaken[msg.sender][key];
         uint64 today = _today();
-        if (sentDay != today || o.day != today || o.spent == 0) return 0;
+        if (sentDay != today || o.day != today || t.day != today) return 0;
         restored = amount < o.spent ? amount : o.spent;
+        if (restored > t.spent) restored = t.spent;
+        if (restored == 0) return 0;
         _outflow[key].spent = o.spent - uint192(restored);
+        _escrowTaken[msg.sender][key].spent = t.spent - uint192(restored);
         emit OutflowRestored(account, registry.identityHashOf(key), restored);
     }
 
@@ -175,6 +211,15 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
         uint256 limit = dailyLimit(tier);
         if (limit == UNLIMITED) return (spent, UNLIMITED);
         remaining = limit > spent ? limit - spent : 0;
+    }
+
+    /// @notice Seconds the currency has been paused in all, the current pause included: escrows stop
+    ///         their deadlines while nothing can move (a deadline opened at clock c runs late by
+    ///         pausedSeconds() - c).
+    function pausedSeconds() external view returns (uint256) {
+        uint256 total = _pausedTotal;
+        if (paused()) total += block.timestamp - _pausedSince;
+        return total;
     }
 
     /// @inheritdoc ERC20
@@ -205,20 +250,15 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControl, Pausable {
         super._update(from, to, value);
     }
 
-    /// @dev approve and permit (emitEvent = true) are checked; allowance spending inside transferFrom
-    ///      (emitEvent = false) was already checked by transferFrom and _update.
+    /// @dev approve and permit (emitEvent = true) that raise an allowance are checked; lowering one only
+    ///      lowers risk and is always allowed (a frozen spender's allowance can be revoked). Allowance
+    ///      spending inside transferFrom (emitEvent = false) was already checked by transferFrom and _update.
     function _approve(address owner, address spender, uint256 value, bool emitEvent) internal override {
-        if (emitEvent) {
+        if (emitEvent && value > allowance(owner, spender)) {
             _requireNotPaused();
             registry.requireActivePair(owner, spender);
         }
         super._approve(owner, spender, value, emitEvent);
-    }
-
-    /// @dev cancelAuthorization: a frozen or unregistered party cannot act, and nothing acts while paused.
-    function _cancelAuthorization(address authorizer, bytes32 nonce) internal override whenNotPaused {
-        registry.requireActive(authorizer);
-        super._cancelAuthorization(authorizer, nonce);
     }
 
     /// @dev Outflow is recorded even under an unlimited tier, so a limit set (or a tier lowered)

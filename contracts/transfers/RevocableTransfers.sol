@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {DigitalCurrency} from "../token/DigitalCurrency.sol";
 import {PermitOrAllowance} from "../token/PermitOrAllowance.sol";
@@ -19,7 +19,10 @@ import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
 ///      (AwaitingApproval, Pending, Disputed), unless someone pays this contract directly; that
 ///      excess is never anyone's transfer and compliance can return it (recoverUnheld).
 ///      Every loop is bounded by a constant (cooling-off bands) or by the caller's own input.
-contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
+///      Compliance may hold (put in dispute) any open transfer of a frozen or removed party, even one
+///      already due, so a stolen account's pending payments can be stopped. Dispute deadlines do not
+///      run while the currency is paused (nothing, resolve included, can move then).
+contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTransient {
     bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE");
 
     /// @notice At most this many cooling-off bands.
@@ -73,7 +76,13 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
 
     Band[] private _bands;
     mapping(uint256 id => Transfer) private _transfers;
-    mapping(uint256 id => uint64) private _disputeDeadline;
+    /// @dev A dispute's deadline as set when it opened, and the currency's pause clock then.
+    struct DisputeClock {
+        uint64 deadline;
+        uint64 pausedAtOpen;
+    }
+
+    mapping(uint256 id => DisputeClock) private _disputes;
 
     event TransferSent(
         uint256 indexed id,
@@ -118,6 +127,8 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
     error InvalidCoolingOff();
     error InvalidDisputeWindow(uint64 window);
     error ZeroAddress();
+    /// @notice A hold is for money of a frozen or removed party: both parties are active.
+    error PartiesActive(uint256 id);
 
     /// @param token_ the digital currency held in escrow (this contract needs its ESCROW_ROLE)
     /// @param admin holds DEFAULT_ADMIN_ROLE
@@ -126,6 +137,7 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
     /// @param disputeWindow_ seconds compliance has to resolve a dispute
     /// @param bandMins lower bounds (base units) of the cooling-off bands, first 0, ascending
     /// @param bandPeriods cooling-off seconds of each band
+    /// @param adminDelay seconds between the start of an admin handover and its acceptance
     constructor(
         DigitalCurrency token_,
         address admin,
@@ -133,12 +145,12 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
         uint256 approvalThreshold_,
         uint64 disputeWindow_,
         uint256[] memory bandMins,
-        uint64[] memory bandPeriods
-    ) {
-        if (address(token_) == address(0) || admin == address(0) || compliance == address(0)) revert ZeroAddress();
+        uint64[] memory bandPeriods,
+        uint48 adminDelay
+    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+        if (address(token_) == address(0) || compliance == address(0)) revert ZeroAddress();
         token = token_;
         registry = token_.registry();
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(COMPLIANCE_ROLE, compliance);
         _setApprovalThreshold(approvalThreshold_);
         _setDisputeWindow(disputeWindow_);
@@ -214,10 +226,21 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
     function dispute(uint256 id) external nonReentrant {
         Transfer storage t = _beforeRelease(id);
         if (msg.sender != t.from && msg.sender != t.to) revert NotParty(id, msg.sender);
-        uint64 deadline = uint64(block.timestamp) + disputeWindow;
-        t.state = State.Disputed;
-        _disputeDeadline[id] = deadline;
-        emit TransferDisputed(id, msg.sender, deadline);
+        _openDispute(id, t);
+    }
+
+    /// @notice Compliance holds an open transfer (awaiting approval, or pending even after its
+    ///         cooling-off) whose sender or recipient is frozen or no longer registered: it becomes a
+    ///         dispute that only compliance resolves (or that returns to the sender at its deadline).
+    function hold(uint256 id) external nonReentrant onlyRole(COMPLIANCE_ROLE) {
+        Transfer storage t = _transfers[id];
+        State s = t.state;
+        if (s != State.AwaitingApproval && s != State.Pending) {
+            if (s == State.None) revert UnknownTransfer(id);
+            revert WrongState(id, s);
+        }
+        if (registry.isActive(t.from) && registry.isActive(t.to)) revert PartiesActive(id);
+        _openDispute(id, t);
     }
 
     // ------------------------------------------------------------------ disputes
@@ -225,7 +248,7 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
     /// @notice Compliance settles a dispute before its deadline: to the recipient or back to the sender.
     function resolve(uint256 id, bool toRecipient) external nonReentrant onlyRole(COMPLIANCE_ROLE) {
         Transfer storage t = _open(id, State.Disputed);
-        uint64 deadline = _disputeDeadline[id];
+        uint64 deadline = deadlineOf(id);
         if (block.timestamp >= deadline) revert DisputeDeadlinePassed(id, deadline);
         emit DisputeResolved(id, msg.sender, toRecipient);
         if (toRecipient) {
@@ -240,7 +263,7 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
     /// @notice Anyone returns a dispute that compliance left unresolved past its deadline to the sender.
     function returnExpiredDispute(uint256 id) external nonReentrant {
         Transfer storage t = _open(id, State.Disputed);
-        uint64 deadline = _disputeDeadline[id];
+        uint64 deadline = deadlineOf(id);
         if (block.timestamp < deadline) revert DisputeStillOpen(id, deadline);
         t.state = State.DisputeExpired;
         emit DisputeExpired(id);
@@ -326,7 +349,15 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
     {
         Transfer storage t = _transfers[id];
         if (t.state == State.None) revert UnknownTransfer(id);
-        return (t.from, t.to, t.amount, t.state, t.releaseAt, _disputeDeadline[id], t.sentDay);
+        return (t.from, t.to, t.amount, t.state, t.releaseAt, deadlineOf(id), t.sentDay);
+    }
+
+    /// @notice A dispute's deadline: set when it opened, moved later by every second the currency
+    ///         has been paused since (0 if the transfer was never disputed).
+    function deadlineOf(uint256 id) public view returns (uint64) {
+        DisputeClock memory d = _disputes[id];
+        if (d.deadline == 0) return 0;
+        return d.deadline + uint64(token.pausedSeconds() - d.pausedAtOpen);
     }
 
     /// @notice The cooling-off period, in seconds, of a transfer of `amount` base units.
@@ -354,6 +385,8 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
         if (amount == 0) revert ZeroAmount();
         if (amount > type(uint96).max) revert AmountTooLarge(amount, type(uint96).max);
         if (to == address(0) || to == msg.sender || to == address(this)) revert InvalidRecipient(to);
+        // A contract recipient must be one of chainpay's own (anything else may never pay it out).
+        if (to.code.length != 0 && !registry.isContractAccount(to)) revert InvalidRecipient(to);
         if (bytes(memo).length > MAX_MEMO_BYTES) revert MemoTooLong(bytes(memo).length, MAX_MEMO_BYTES);
         registry.requireActivePair(msg.sender, to); // refuse an unknown or frozen party up front
         id = ++transferCount;
@@ -369,8 +402,16 @@ contract RevocableTransfers is AccessControl, ReentrancyGuardTransient {
         });
         totalHeld += amount;
         emit TransferSent(id, msg.sender, to, amount, releaseAt, needsApproval, memo);
-        // Last: the currency checks the sender (registered, not frozen, daily limit, not paused).
-        token.transferFrom(msg.sender, address(this), amount);
+        // Last: the currency checks the sender (registered, not frozen, daily limit, not paused) and
+        // records what this escrow took, the most it may give back to the sender's daily limit.
+        token.escrowPull(msg.sender, amount);
+    }
+
+    function _openDispute(uint256 id, Transfer storage t) private {
+        uint64 deadline = uint64(block.timestamp) + disputeWindow;
+        t.state = State.Disputed;
+        _disputes[id] = DisputeClock(deadline, uint64(token.pausedSeconds()));
+        emit TransferDisputed(id, msg.sender, deadline);
     }
 
     /// @dev A transfer in `expected` state (UnknownTransfer / WrongState otherwise).

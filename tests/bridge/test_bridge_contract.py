@@ -122,8 +122,8 @@ def test_same_name_rule_is_checked_again_at_claim(net):
     alice, bob = person(net, 0), person(net, 1)
     inb, secret = _inbound(net, alice)
     registry = net.b.registry
-    registry.unlink_address(alice.b)  # compliance removes the address, an officer links it to bob
-    registry.link_address(bob.identity, alice.b, sender=net.b.officer)
+    registry.unlink_address(alice.b)  # compliance removes the address, an officer links it to bob (bob consents)
+    registry.link_address(bob.identity, alice.b, sender=net.b.officer, consenting=bob.b)
     expect_refusal(lambda: _state(net), lambda: net.b.bridge.claim(inb.id, secret.preimage, sender=alice.b),
                    "IdentityMismatch", named=alice.identity, actual=bob.identity)
 

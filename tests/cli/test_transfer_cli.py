@@ -106,3 +106,19 @@ def test_bad_input_is_one_line(deployment, tmp_path):
     in_process = tmp_path / "in-process.json"
     assert cli("deploy", "--out", str(in_process)).returncode == 0
     one_error_line(cli("transfer", "list", "0x" + "ab" * 20, manifest=in_process), "in-process chain")
+
+
+def test_compliance_holds_a_frozen_senders_transfer(deployment):
+    """Review finding 7 from the command line: no hold while both parties are active; once the sender
+    is frozen, compliance (the default --as) holds the transfer and it becomes a dispute."""
+    manifest, system, alice, bob, _ = deployment
+    sent = cli("transfer", "send", bob.address, "40", "--as", "5", manifest=manifest)
+    transfer_id = int(sent.stdout.split()[1])
+    one_error_line(cli("transfer", "hold", str(transfer_id), manifest=manifest), "PartiesActive")
+    system.registry.freeze_address(alice)
+    try:
+        held = cli("transfer", "hold", str(transfer_id), manifest=manifest)
+        assert held.returncode == 0 and f"transfer {transfer_id}: disputed" in held.stdout, held.stderr
+        assert system.transfers.get(transfer_id).state.name == "DISPUTED"
+    finally:  # a fresh client: the CLI used the compliance account's next nonce meanwhile
+        chainpay.load(manifest).registry.unfreeze_address(alice)

@@ -27,6 +27,10 @@ class Shop:
     def balances(self, *who) -> tuple:
         return tuple(self.system.currency.balance_of(w) for w in who)
 
+    def owed(self, *who) -> tuple:
+        """What the catalogue has credited to each of `who` (shares of purchases, not yet withdrawn)."""
+        return tuple(self.system.catalogue.owed(w) for w in who)
+
     def held(self):
         """What the channel contract holds, and what it owes (live channels, earnings, refunds)."""
         return self.system.currency.balance_of(self.system.channels.address)

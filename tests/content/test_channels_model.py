@@ -2,7 +2,7 @@
 step's outcome (success, or exactly which custom error) over random sequences of opens, top-ups,
 good and bad vouchers, closes of every kind, settlements, withdrawals and distributions.
 
-Invariants after every step: every channel, the earnings pool, the refundable balances and all
+Invariants after every step: every channel, the earnings pool, the owed balances and all
 currency balances equal the model's, and the contract holds exactly what it owes. The default run is
 short; the `slow` variant runs many more and longer sequences.
 """
@@ -40,7 +40,7 @@ class ChannelModel(RuleBasedStateMachine):
         self.balance = {self.cur._addr(w): self.cur._read("balanceOf", self.cur._addr(w)) for w in watched}
         self.channels: list[dict] = []  # key, deposit, redeemed, state, closes_at
         self.earnings = 0
-        self.refundable = {c.address: 0 for c in self.consumers}
+        self.owed = {w.address: 0 for w in (*self.consumers, *self.payees)}
 
     def teardown(self):
         if hasattr(self, "snapshot"):
@@ -74,7 +74,7 @@ class ChannelModel(RuleBasedStateMachine):
     def finish(self, c):
         refund = c["deposit"] - c["redeemed"]
         c["state"] = ChannelState.CLOSED
-        self.refundable[c["key"].consumer] += refund
+        self.owed[c["key"].consumer] += refund
 
     # ---------------------------------------------------------------- rules
     @precondition(lambda self: len(self.channels) < 4)  # few channels, each with a long history
@@ -83,7 +83,8 @@ class ChannelModel(RuleBasedStateMachine):
         consumer = self.consumers[who]
         short = deposit > self.balance[consumer.address]
         result = self.expect(lambda: self.ch._with_allowance(
-            "open", "openWithPermit", consumer, deposit, None, self.listing, deposit, bytes([len(self.channels)] * 32)),
+            "open", "openWithPermit", consumer, deposit, None, self.listing, deposit, bytes([len(self.channels)] * 32),
+            PRICE),
             "ERC20InsufficientBalance" if short else None)
         if result is not None:
             key = self.ch.key_of(result.event("ChannelOpened")["channelId"])
@@ -152,23 +153,26 @@ class ChannelModel(RuleBasedStateMachine):
             self.finish(c)
 
     @precondition(lambda self: self.channels)
-    @rule(who=st.integers(0, 3))
+    @rule(who=st.integers(0, 5))
     def payout(self, who):
-        """A consumer withdraws (who 0, 1) or anyone distributes the listing's earnings (who 2, 3)."""
-        if who >= 2:
+        """A consumer withdraws (who 0, 1), anyone distributes the listing's earnings (who 2, 3) or pays
+        a payee out (who 4, 5: the provider, the platform)."""
+        if who in (2, 3):
             return self.distribute()
-        consumer = self.consumers[who]
-        owed = self.refundable[consumer.address]
-        if self.expect(lambda: self.ch.withdraw(sender=consumer), None if owed else "NothingToWithdraw") is not None:
-            self.refundable[consumer.address] = 0
-            self.move(self.ch.address, consumer.address, owed)
+        account = self.consumers[who] if who < 2 else self.payees[who - 4]
+        owed = self.owed[account.address]
+        action = (lambda: self.ch.withdraw(sender=account)) if who < 2 else (
+            lambda: self.ch.withdraw_for(account, sender=self.a.carol))
+        if self.expect(action, None if owed else "NothingToWithdraw") is not None:
+            self.owed[account.address] = 0
+            self.move(self.ch.address, account.address, owed)
 
     def distribute(self):
         pool = self.earnings
         if self.expect(lambda: self.ch.distribute(self.listing, sender=self.a.carol),
                        None if pool else "NothingToDistribute") is not None:
             for payee, part in zip(self.payees, split_units(pool, SPLIT)):
-                self.move(self.ch.address, payee.address, part)
+                self.owed[payee.address] += part
             self.earnings = 0
 
     # ---------------------------------------------------------------- invariants
@@ -181,12 +185,13 @@ class ChannelModel(RuleBasedStateMachine):
             assert (info.deposit, info.redeemed, info.state, info.closes_at) == (
                 c["deposit"], c["redeemed"], c["state"], c["closes_at"])
         assert self.ch._read("earnings", self.listing) == self.earnings
-        for address, owed in self.refundable.items():
-            assert self.ch._read("refundable", address) == owed
+        for address, owed in self.owed.items():
+            assert self.ch._read("owed", address) == owed
         for address, units in self.balance.items():
             assert self.cur._read("balanceOf", address) == units
         live = sum(c["deposit"] - c["redeemed"] for c in self.channels if c["state"] is not ChannelState.CLOSED)
-        assert self.balance[self.ch.address] == live + self.earnings + sum(self.refundable.values())
+        assert self.balance[self.ch.address] == live + self.earnings + sum(self.owed.values())
+        assert self.ch._read("totalHeld") == self.balance[self.ch.address]
 
 
 @pytest.fixture(scope="module")

@@ -81,33 +81,39 @@ def test_sdk_refuses_bad_listings_before_sending(shop):
     assert shop.system.chain.block_number == block
 
 
-def test_buy_pays_every_payee_its_share(shop):
+def test_buy_credits_every_payee_its_share_and_each_withdraws_its_own(shop):
     cur, cat, alice = shop.system.currency, shop.system.catalogue, shop.actors.alice
     before = shop.balances(alice, *shop.payees)
     receipt = cat.buy(shop.song.id, 2, sender=alice)
-    after = shop.balances(alice, *shop.payees)
-    assert [b - a for a, b in zip(before, after)] == [Decimal(-6), Decimal("4.20"), Decimal("1.20"), Decimal("0.60")]
+    assert shop.balances(alice)[0] - before[0] == Decimal(-6)
+    assert shop.owed(*shop.payees) == (Decimal("4.20"), Decimal("1.20"), Decimal("0.60"))
+    assert cat.total_owed() == Decimal(6) == cur.balance_of(cat.address)
     assert receipt.event("Purchased").args == {"contentId": shop.song.id, "buyer": alice.address, "units": 2,
                                                "unitPrice": 300, "total": 600}
     assert cur.allowance(alice, cat.address) == 0  # the permit covered exactly the price
+    w = cat.withdraw(sender=shop.provider)
+    assert w.event("Withdrawn").args == {"account": shop.provider.address, "amount": 420}
+    cat.withdraw_for(shop.platform, sender=alice)  # anyone may pay a payee out, only to the payee
+    after = shop.balances(*shop.payees)
+    assert [b - a for a, b in zip(before[1:], after)] == [Decimal("4.20"), Decimal("1.20"), Decimal(0)]
+    assert shop.owed(*shop.payees) == (0, 0, Decimal("0.60")) and cat.total_owed() == Decimal("0.60")
+    expect_refusal(lambda: shop.owed(*shop.payees), lambda: cat.withdraw(sender=shop.provider), "NothingToWithdraw",
+                   account=shop.provider.address)
 
 
 def test_buy_with_approve_path(shop):
     alice = shop.actors.alice
-    before = shop.balances(alice, shop.provider)
+    before = shop.balances(alice)[0]
     shop.system.catalogue.buy(shop.page.id, 3, sender=alice, use_permit=False)
-    after = shop.balances(alice, shop.provider)
-    assert (before[0] - after[0], after[1] - before[1]) == (Decimal("0.30"), Decimal("0.21"))
+    assert (before - shop.balances(alice)[0], shop.owed(shop.provider)[0]) == (Decimal("0.30"), Decimal("0.21"))
 
 
 def test_rounding_remainder_goes_to_the_first_payee(shop):
     cat = shop.system.catalogue
     odd = cat.list(Decimal("0.07"), "call", list(zip(shop.payees, SPLIT_BPS)), sender=shop.provider)
-    before = shop.balances(*shop.payees)
     cat.buy(odd.id, 1, sender=shop.actors.alice)
-    after = shop.balances(*shop.payees)
     # 7 fen: 20 % is 1.4 -> 1, 10 % is 0.7 -> 0, the provider gets the rest (6): nothing lost or created.
-    assert [b - a for a, b in zip(before, after)] == [Decimal("0.06"), Decimal("0.01"), Decimal(0)]
+    assert shop.owed(*shop.payees) == (Decimal("0.06"), Decimal("0.01"), Decimal(0))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -137,14 +143,15 @@ def test_price_change_applies_to_new_purchases(shop):
 
 def test_unavailable_unknown_and_zero_unit_purchases_are_refused(shop):
     cat, alice = shop.system.catalogue, shop.actors.alice
-    bal = lambda: shop.balances(alice, *shop.payees)  # noqa: E731
+    bal = lambda: (shop.balances(alice), shop.owed(*shop.payees))  # noqa: E731
+    anything = 2**256 - 1
     cat.set_available(shop.song.id, False, sender=shop.provider)
     expect_refusal(bal, lambda: cat.buy(shop.song.id, 1, sender=alice), "ContentUnavailable", contentId=shop.song.id)
-    expect_refusal(bal, lambda: cat._write("buy", 99, 1, sender=alice), "UnknownContent", contentId=99)
-    expect_refusal(bal, lambda: cat._write("buy", shop.page.id, 0, sender=alice), "ZeroUnits")
-    expect_refusal(bal, lambda: cat._write("buy", shop.page.id, 2**96, sender=alice), "TooManyUnits", units=2**96,
-                   max=2**96 - 1)
-    expect_refusal(bal, lambda: cat._write("buyWithPermit", shop.page.id, 2**255, 0, 27, bytes(32), bytes(32),
+    expect_refusal(bal, lambda: cat._write("buy", 99, 1, anything, sender=alice), "UnknownContent", contentId=99)
+    expect_refusal(bal, lambda: cat._write("buy", shop.page.id, 0, anything, sender=alice), "ZeroUnits")
+    expect_refusal(bal, lambda: cat._write("buy", shop.page.id, 2**96, anything, sender=alice), "TooManyUnits",
+                   units=2**96, max=2**96 - 1)
+    expect_refusal(bal, lambda: cat._write("buyWithPermit", shop.page.id, 2**255, anything, 0, 27, bytes(32), bytes(32),
                                            sender=alice), "TooManyUnits", units=2**255, max=2**96 - 1)
     expect_refusal(bal, lambda: cat.set_available(shop.page.id, False, sender=alice), "NotProvider",
                    contentId=shop.page.id, caller=alice.address)
@@ -153,11 +160,23 @@ def test_unavailable_unknown_and_zero_unit_purchases_are_refused(shop):
     assert shop.balances(alice)[0] == Decimal(997)
 
 
-def test_a_frozen_payee_blocks_purchases_with_the_registry_error(shop):
-    system, alice = shop.system, shop.actors.alice
+def test_a_frozen_payee_holds_only_its_own_share(shop):
+    """Review finding 6: a frozen payee used to block every purchase of the listing. Now the purchase
+    goes through, the others withdraw, and the frozen payee's share waits until compliance unfreezes it."""
+    system, cat, alice = shop.system, shop.system.catalogue, shop.actors.alice
     system.registry.freeze_address(shop.service)
-    expect_refusal(lambda: shop.balances(alice, *shop.payees), lambda: system.catalogue.buy(shop.song.id, 1, sender=alice),
-                   "AddressFrozen", account=shop.service.address)
+    cat.buy(shop.song.id, 1, sender=alice)
+    assert shop.owed(*shop.payees) == (Decimal("2.10"), Decimal("0.60"), Decimal("0.30"))
+    before = shop.balances(*shop.payees)
+    cat.withdraw(sender=shop.provider)
+    cat.withdraw(sender=shop.platform)
+    expect_refusal(lambda: (shop.owed(*shop.payees), shop.balances(*shop.payees)),
+                   lambda: cat.withdraw_for(shop.service, sender=alice), "AddressFrozen", account=shop.service.address)
+    system.registry.unfreeze_address(shop.service)
+    cat.withdraw(sender=shop.service)
+    after = shop.balances(*shop.payees)
+    assert [b - a for a, b in zip(before, after)] == [Decimal("2.10"), Decimal("0.60"), Decimal("0.30")]
+    assert cat.total_owed() == 0 == system.currency.balance_of(cat.address)
 
 
 def test_a_frozen_provider_cannot_change_its_listings(shop):

@@ -161,7 +161,7 @@ def test_provider_redeems_as_soon_as_a_consumer_starts_closing(shop, parties):
     assert provider.watch() == []  # each close is seen once
     chain.advance_time(ch.challenge_period)
     info = alice.settle(key)
-    assert (info.state, ch.refundable(shop.actors.alice)) == (ChannelState.CLOSED, Decimal("0.60"))
+    assert (info.state, ch.owed(shop.actors.alice)) == (ChannelState.CLOSED, Decimal("0.60"))
     alice.withdraw()
     assert shop.balances(shop.actors.alice) == (Decimal("993.60"),)  # 1,000 - 1 - 6 (still open) + 0.60
 
@@ -177,6 +177,6 @@ def test_cooperative_closes_from_either_side(shop, parties):
     assert (info.state, info.redeemed) == (ChannelState.CLOSED, 30)
     info = alice.cooperative_close(k2, provider.consent_to_close(k2.id))
     assert (info.state, info.redeemed) == (ChannelState.CLOSED, 50)
-    assert ch.refundable(a.alice) == Decimal("1.20")
+    assert ch.owed(a.alice) == Decimal("1.20")
     assert provider.unredeemed() == Decimal("0.50")  # the provider has not looked at the chain yet
     assert provider.watch() == [] and provider.unredeemed() == 0 and stored(provider) == []

@@ -28,8 +28,8 @@ def state(shop, *keys):
     """Everything a channel operation may change: channels, pools, balances."""
     ch, cur = shop.system.channels, shop.system.currency
     a = shop.actors
-    return ([ch.get(k.id) for k in keys], ch.earnings(shop.page.id), ch.refundable(a.alice),
-            [cur.balance_of(w) for w in (a.alice, ch.address, *shop.payees)])
+    return ([ch.get(k.id) for k in keys], ch.earnings(shop.page.id), [ch.owed(w) for w in (a.alice, *shop.payees)],
+            [cur.balance_of(w) for w in (a.alice, ch.address, *shop.payees)], ch.total_held())
 
 
 def owed(shop, keys) -> Decimal:
@@ -37,7 +37,8 @@ def owed(shop, keys) -> Decimal:
     ch, cur = shop.system.channels, shop.system.currency
     live = sum(ch.get(k.id).remaining for k in keys if ch.get(k.id).state is not ChannelState.CLOSED)
     pools = sum(ch.earnings(c) for c in (shop.song.id, shop.page.id))
-    refunds = sum(ch.refundable(w) for w in (shop.actors.alice, shop.actors.bob))
+    refunds = sum(ch.owed(w) for w in (shop.actors.alice, shop.actors.bob, *shop.payees))
+    assert ch.total_held() == cur.from_units(live) + pools + refunds
     return cur.from_units(live) + pools + refunds
 
 
@@ -75,8 +76,8 @@ def test_open_refusals(shop, opened):
     expect_refusal(snap, lambda: ch.open(99, Decimal(5), sender=alice), "UnknownContent", contentId=99)
     expect_refusal(snap, lambda: ch.open(shop.page.id, Decimal(5), sender=alice, salt=opened.salt), "ChannelExists",
                    channelId=opened.id)
-    expect_refusal(snap, lambda: ch._write("open", shop.page.id, 0, bytes(32), sender=alice), "ZeroAmount")
-    expect_refusal(snap, lambda: ch._write("open", shop.page.id, 2**96, bytes(32), sender=alice), "AmountTooLarge",
+    expect_refusal(snap, lambda: ch._write("open", shop.page.id, 0, bytes(32), 10, sender=alice), "ZeroAmount")
+    expect_refusal(snap, lambda: ch._write("open", shop.page.id, 2**96, bytes(32), 10, sender=alice), "AmountTooLarge",
                    amount=2**96, max=2**96 - 1)
     with pytest.raises(errors.InvalidAmount):
         ch.open(shop.page.id, Decimal("-1"), sender=alice)
@@ -193,7 +194,7 @@ def test_provider_closes_cooperatively_and_old_vouchers_never_replay(shop, opene
     info = ch.close(opened, last, sender=shop.provider)
     assert (info.state, info.redeemed) == (ChannelState.CLOSED, 230)
     assert info.receipt.event("ChannelClosed").args == {"channelId": opened.id, "redeemed": 230, "refunded": 270}
-    assert ch.refundable(a.alice) == Decimal("2.70") and ch.earnings(shop.page.id) == Decimal("2.30")
+    assert ch.owed(a.alice) == Decimal("2.70") and ch.earnings(shop.page.id) == Decimal("2.30")
     snap = lambda: state(shop, opened)  # noqa: E731
     closed_state = int(ChannelState.CLOSED)
     expect_refusal(snap, lambda: ch.redeem(opened, ch.sign_voucher(opened, 400, signer=a.alice), sender=shop.provider),
@@ -211,7 +212,7 @@ def test_provider_closes_on_what_is_already_redeemed(shop, opened):
     ch, a = shop.system.channels, shop.actors
     ch.redeem(opened, ch.sign_voucher(opened, 40, signer=a.alice), sender=shop.provider)
     info = ch.close(opened, None, sender=shop.provider)
-    assert (info.state, info.redeemed, ch.refundable(a.alice)) == (ChannelState.CLOSED, 40, Decimal("4.60"))
+    assert (info.state, info.redeemed, ch.owed(a.alice)) == (ChannelState.CLOSED, 40, Decimal("4.60"))
 
 
 def test_consumer_closes_cooperatively_with_the_providers_consent(shop, opened):
@@ -224,20 +225,21 @@ def test_consumer_closes_cooperatively_with_the_providers_consent(shop, opened):
     expect_refusal(snap, lambda: ch.cooperative_close(opened, self_made, sender=a.alice), "WrongSigner",
                    channelId=opened.id, recovered=a.alice.address, expected=shop.provider.address)
     voucher_not_consent = ch.sign_voucher(opened, 150, signer=shop.provider)  # wrong type: a Voucher, not CloseChannel
+    voucher_not_consent = replace(voucher_not_consent, deadline=consent.deadline)
     refused = expect_refusal(snap, lambda: ch.cooperative_close(opened, voucher_not_consent, sender=a.alice),
                              "WrongSigner", channelId=opened.id,
                              recovered=_recover_close(ch, opened, voucher_not_consent), expected=shop.provider.address)
     assert refused.recovered != shop.provider.address
     info = ch.cooperative_close(opened, consent, sender=a.alice)
     assert (info.state, info.redeemed) == (ChannelState.CLOSED, 150)
-    assert (ch.earnings(shop.page.id), ch.refundable(a.alice)) == (Decimal("1.50"), Decimal("3.50"))
+    assert (ch.earnings(shop.page.id), ch.owed(a.alice)) == (Decimal("1.50"), Decimal("3.50"))
 
 
 def _recover_close(ch, key, voucher) -> str:
     from coincurve import PublicKey
     from eth_utils import keccak, to_checksum_address
 
-    digest = ch.digest(key, voucher.amount, CLOSE_TYPEHASH)
+    digest = ch.digest(key, voucher.amount, CLOSE_TYPEHASH, voucher.deadline)
     pub = PublicKey.from_signature_and_message(voucher.signature[:64] + bytes([voucher.v - 27]), digest, hasher=None)
     return to_checksum_address(keccak(pub.format(compressed=False)[1:])[12:])
 
@@ -267,29 +269,34 @@ def test_unilateral_close_waits_out_the_challenge_during_which_the_provider_rede
                    closesAt=start + DAY)
     info = ch.settle(opened, sender=a.bob)  # anyone may settle; the remainder is alice's
     assert (info.state, info.redeemed) == (ChannelState.CLOSED, 120)
-    assert ch.refundable(a.alice) == Decimal("3.80")
+    assert ch.owed(a.alice) == Decimal("3.80")
     receipt = ch.withdraw(sender=a.alice)
-    assert receipt.event("Withdrawn").args == {"consumer": a.alice.address, "amount": 380}
+    assert receipt.event("Withdrawn").args == {"account": a.alice.address, "amount": 380}
     assert shop.balances(a.alice) == (Decimal("998.80"),)
 
 
 def test_withdraw_and_distribute_pay_out_and_refuse_when_empty(shop, opened):
     ch, a = shop.system.channels, shop.actors
     snap = lambda: state(shop, opened)  # noqa: E731
-    expect_refusal(snap, lambda: ch.withdraw(sender=a.alice), "NothingToWithdraw", consumer=a.alice.address)
+    expect_refusal(snap, lambda: ch.withdraw(sender=a.alice), "NothingToWithdraw", account=a.alice.address)
     expect_refusal(snap, lambda: ch.distribute(shop.page.id, sender=a.bob), "NothingToDistribute",
                    contentId=shop.page.id)
     ch.close(opened, ch.sign_voucher(opened, 333, signer=a.alice), sender=shop.provider)
     before = shop.balances(*shop.payees)
     receipt = ch.distribute(shop.page.id, sender=a.bob)
-    after = shop.balances(*shop.payees)
-    gains = [b - x for x, b in zip(before, after)]
+    credited = [ch.owed(p) for p in shop.payees]
     # 3.33 yuan along 70/20/10: 0.66 and 0.33 floored, the provider takes the rest; the parts add up exactly
-    assert gains == [Decimal("2.34"), Decimal("0.66"), Decimal("0.33")] and sum(gains) == Decimal("3.33")
+    assert credited == [Decimal("2.34"), Decimal("0.66"), Decimal("0.33")] and sum(credited) == Decimal("3.33")
     assert receipt.event("EarningsDistributed").args == {"contentId": shop.page.id, "amount": 333}
+    assert [e.args for e in receipt.events_named("PayeeCredited")] == [
+        {"contentId": shop.page.id, "payee": p.address, "amount": u} for p, u in zip(shop.payees, (234, 66, 33))]
     assert ch.earnings(shop.page.id) == 0
+    for p in shop.payees:
+        ch.withdraw_for(p, sender=a.bob)
+    gains = [b - x for x, b in zip(before, shop.balances(*shop.payees))]
+    assert gains == credited
     ch.withdraw(sender=a.alice)
-    assert ch.refundable(a.alice) == 0 and shop.balances(a.alice) == (Decimal("996.67"),)
+    assert ch.owed(a.alice) == 0 and shop.balances(a.alice) == (Decimal("996.67"),)
     assert shop.held() == 0
 
 
@@ -309,15 +316,18 @@ def test_money_is_conserved_across_a_mixed_history(shop, opened):
     assert shop.held() == owed(shop, keys)
     ch.distribute(shop.song.id, sender=a.alice)
     ch.withdraw(sender=a.bob)
-    assert shop.held() == owed(shop, keys) == Decimal("4.10") + Decimal("0.90")
+    ch.withdraw(sender=shop.platform)
+    assert shop.held() == owed(shop, keys) == Decimal("4.10") + Decimal("0.90") + Decimal("8.40") + Decimal("1.20")
     assert sum(cur.balance_of(w) for w in (a.alice, a.bob, *shop.payees, ch.address)) == total_before
 
 
 def test_contract_digest_equals_the_sdk_digest(shop, opened):
     ch = shop.system.channels
-    for typehash in (VOUCHER_TYPEHASH, CLOSE_TYPEHASH):
-        for amount in (0, 1, 123_456, 2**256 - 1):
-            assert ch.digest(opened, amount, typehash) == ch.domain.digest(opened.id, amount, typehash)
+    for amount in (0, 1, 123_456, 2**256 - 1):
+        assert ch.digest(opened, amount, VOUCHER_TYPEHASH) == ch.domain.digest(opened.id, amount, VOUCHER_TYPEHASH)
+        for deadline in (0, 1_700_000_000, 2**256 - 1):
+            assert ch.digest(opened, amount, CLOSE_TYPEHASH, deadline) == ch.domain.digest(opened.id, amount,
+                                                                                         CLOSE_TYPEHASH, deadline)
     assert ch._read("domainSeparator") == ch.domain.separator
     assert ch._read("VOUCHER_TYPEHASH") == VOUCHER_TYPEHASH and ch._read("CLOSE_TYPEHASH") == CLOSE_TYPEHASH
 

@@ -31,17 +31,20 @@ typehashes = st.sampled_from([VOUCHER_TYPEHASH, CLOSE_TYPEHASH])
 
 
 @settings(max_examples=150, deadline=None)
-@given(key=keys, domain=domains, channel_id=st.binary(min_size=32, max_size=32), amount=amounts, typehash=typehashes)
-def test_direct_path_is_byte_identical_to_eth_account(key, domain, channel_id, amount, typehash):
-    reference = EthAccount.sign_typed_data(key, *domain.typed_data(channel_id, amount, typehash))
-    ours = Signer(key, domain).sign(channel_id, amount, typehash)
+@given(key=keys, domain=domains, channel_id=st.binary(min_size=32, max_size=32), amount=amounts, typehash=typehashes,
+       deadline=amounts)
+def test_direct_path_is_byte_identical_to_eth_account(key, domain, channel_id, amount, typehash, deadline):
+    deadline = deadline if typehash == CLOSE_TYPEHASH else None  # only a close consent carries one
+    typed = domain.typed_data(channel_id, amount, typehash, deadline)
+    reference = EthAccount.sign_typed_data(key, *typed)
+    ours = Signer(key, domain).sign(channel_id, amount, typehash, deadline)
     assert ours.signature == bytes(reference.signature)
-    assert domain.digest(channel_id, amount, typehash) == _hash_eip191_message(
-        encode_typed_data(*domain.typed_data(channel_id, amount, typehash)))
+    assert domain.digest(channel_id, amount, typehash, deadline) == _hash_eip191_message(encode_typed_data(*typed))
     signer = EthAccount.from_key(key).address
     assert recover_address(domain, ours, typehash) == signer
-    assert EthAccount.recover_message(encode_typed_data(*domain.typed_data(channel_id, amount, typehash)),
-                                      signature=ours.signature) == signer
+    assert EthAccount.recover_message(encode_typed_data(*typed), signature=ours.signature) == signer
+    if deadline is not None:  # a consent is bound to its deadline
+        assert not signed_by(domain, replace(ours, deadline=deadline ^ 1), signer, CLOSE_TYPEHASH)
 
 
 @settings(max_examples=50, deadline=None)

@@ -142,8 +142,11 @@ GUARDED = [
             ADMIN, ("stranger", "compliance", "officer_a")),
     Guarded("registry.registerIdentity", lambda s, a, c: s.registry.register_identity(NEW_ID, 1, a.spare[0], sender=c),
             KYC, ("stranger", "admin", "compliance")),
-    Guarded("registry.linkAddress", lambda s, a, c: s.registry.link_address(a.alice_id, a.spare[0], sender=c),
+    Guarded("registry.linkAddress",
+            lambda s, a, c: s.registry.link_address(a.alice_id, a.spare[0], sender=c, consenting=a.alice),
             KYC, ("stranger", "admin", "compliance")),
+    Guarded("registry.complianceLink", lambda s, a, c: s.registry.compliance_link(a.alice_id, a.spare[0], sender=c),
+            COMPLIANCE, ("stranger", "admin", "officer_a")),
     Guarded("registry.setIdentityFrozen", lambda s, a, c: s.registry.freeze_identity(a.alice_id, sender=c),
             COMPLIANCE, ("stranger", "admin", "officer_a")),
     Guarded("registry.setAddressFrozen", lambda s, a, c: s.registry.freeze_address(a.alice, sender=c),
@@ -263,7 +266,7 @@ def test_removed_officer_loses_every_kyc_power(system, actors):
     before = registry_state(system, actors)
     for attempt in (
         lambda: reg.register_identity(NEW_ID, 1, actors.spare[0], sender=actors.officer_a),
-        lambda: reg.link_address(actors.alice_id, actors.spare[0], sender=actors.officer_a),
+        lambda: reg.link_address(actors.alice_id, actors.spare[0], sender=actors.officer_a, consenting=actors.alice),
         lambda: reg.unlink_address(actors.carol, sender=actors.officer_a),
         lambda: reg.set_tier(actors.carol_id, 2, sender=actors.officer_a),
     ):
@@ -349,7 +352,8 @@ def test_register_identity_by_officer(system, actors):
 
 
 def test_link_address_by_officer(system, actors):
-    ev = system.registry.link_address(actors.bob_id, actors.spare[0], sender=actors.officer_a).event("AddressLinked")
+    ev = system.registry.link_address(actors.bob_id, actors.spare[0], sender=actors.officer_a,
+                                      consenting=actors.bob).event("AddressLinked")
     assert ev.args == {"identity": actors.bob_id, "account": actors.spare[0].address, "institution": 1}
     assert system.registry.account_info(actors.spare[0]).linked_by == 1
 

@@ -119,7 +119,7 @@ def test_deactivated_institution(system, actors):
         reg.register_identity(NEW_ID, 1, actors.spare[0], sender=actors.officer_a)
     assert exc.value.values == (1,)
     with pytest.raises(E("InstitutionNotActive")) as exc:
-        reg.link_address(actors.bob_id, actors.spare[0], sender=actors.officer_a)
+        reg.link_address(actors.bob_id, actors.spare[0], sender=actors.officer_a, consenting=actors.bob)
     assert exc.value.values == (1,)
     with pytest.raises(E("InstitutionNotActive")) as exc:
         reg.set_tier(actors.carol_id, 2, sender=actors.officer_a)
@@ -132,7 +132,7 @@ def test_deactivated_institution(system, actors):
         reg.identity_info(NEW_ID)
 
     # the other institution is unaffected
-    reg.link_address(actors.bob_id, actors.spare[0], sender=actors.officer_b)
+    reg.link_address(actors.bob_id, actors.spare[0], sender=actors.officer_b, consenting=actors.bob)
     assert reg.identity_of(actors.spare[0]) == actors.bob_id
 
     # customers it registered keep their standing and can transact
@@ -211,7 +211,7 @@ def test_register_zero_address(system, actors):
     with pytest.raises(E("UnknownIdentity")):  # the whole registration reverted
         reg.identity_info(NEW_ID)
     with pytest.raises(E("ZeroAddress")):
-        reg.link_address(actors.alice_id, ZERO_ADDRESS, sender=actors.officer_a)
+        reg.link_address(actors.alice_id, ZERO_ADDRESS, sender=actors.officer_a, consenting=actors.alice)
 
 
 def test_register_address_already_linked(system, actors):
@@ -228,11 +228,11 @@ def test_link_address_already_linked(system, actors):
     reg = system.registry
     # to another identity
     with pytest.raises(E("AddressAlreadyLinked")) as exc:
-        reg.link_address(actors.alice_id, actors.carol, sender=actors.officer_a)
+        reg.link_address(actors.alice_id, actors.carol, sender=actors.officer_a, consenting=actors.alice)
     assert exc.value.values == (actors.carol.address, actors.carol_id)
     # to the same identity again
     with pytest.raises(E("AddressAlreadyLinked")) as exc:
-        reg.link_address(actors.bob_id, actors.bob, sender=actors.officer_b)
+        reg.link_address(actors.bob_id, actors.bob, sender=actors.officer_b, consenting=actors.bob)
     assert exc.value.values == (actors.bob.address, actors.bob_id)
     assert reg.identity_info(actors.alice_id).accounts == [actors.alice.address, actors.alice2.address]
     assert reg.identity_info(actors.bob_id).accounts == [actors.bob.address]
@@ -254,7 +254,7 @@ def test_register_at_institution_cap(system, actors):
 
 def test_link_unknown_identity(system, actors):
     with pytest.raises(E("UnknownIdentity")) as exc:
-        system.registry.link_address(NEW_ID, actors.spare[0], sender=actors.officer_a)
+        system.registry.link_address(NEW_ID, actors.spare[0], sender=actors.officer_a, consenting=actors.alice)
     assert exc.value.identity == NEW_ID
 
 
@@ -262,7 +262,7 @@ def test_link_up_to_max_addresses(system, actors):
     reg = system.registry
     expected = [actors.alice.address, actors.alice2.address]
     for n in range(MAX_ADDRESSES - 2):
-        ev = reg.link_address(actors.alice_id, fresh(n), sender=actors.officer_a).event("AddressLinked")
+        ev = reg.link_address(actors.alice_id, fresh(n), sender=actors.officer_a, consenting=actors.alice).event("AddressLinked")
         assert ev.args == {"identity": actors.alice_id, "account": fresh(n), "institution": 1}
         expected.append(fresh(n))
     info = reg.identity_info(actors.alice_id)
@@ -272,14 +272,14 @@ def test_link_up_to_max_addresses(system, actors):
         assert (acct.identity, acct.linked_by, acct.tier) == (actors.alice_id, 1, 2)
 
     with pytest.raises(E("TooManyAddresses")) as exc:
-        reg.link_address(actors.alice_id, fresh(99), sender=actors.officer_b)
+        reg.link_address(actors.alice_id, fresh(99), sender=actors.officer_b, consenting=actors.alice)
     assert (exc.value.identity, exc.value.max) == (actors.alice_id, MAX_ADDRESSES)
     assert reg.identity_of(fresh(99)) is None
     assert reg.identity_info(actors.alice_id).accounts == expected
 
     # unlinking one frees a place
     reg.unlink_address(fresh(0), sender=actors.officer_a)
-    reg.link_address(actors.alice_id, fresh(99), sender=actors.officer_b)
+    reg.link_address(actors.alice_id, fresh(99), sender=actors.officer_b, consenting=actors.alice)
     assert sorted(reg.identity_info(actors.alice_id).accounts) == sorted(set(expected) - {fresh(0)} | {fresh(99)})
 
 
@@ -320,7 +320,7 @@ def test_unlink_address(system, actors):
 
     # the identity lives on through its other address, and the address may be linked again
     cur.transfer(actors.alice2, Decimal(3), sender=actors.bob)
-    reg.link_address(actors.alice_id, actors.alice, sender=actors.officer_a)
+    reg.link_address(actors.alice_id, actors.alice, sender=actors.officer_a, consenting=actors.alice2)
     cur.transfer(actors.bob, Decimal(1), sender=actors.alice)
     assert cur.balance_of(actors.alice) == Decimal("999.00")
 
@@ -332,7 +332,7 @@ def test_unlink_last_address_keeps_identity(system, actors):
     assert (info.tier, info.accounts) == (1, [])
     with pytest.raises(E("IdentityExists")):
         reg.register_identity(actors.carol_id, 1, actors.spare[0], sender=actors.officer_a)
-    reg.link_address(actors.carol_id, actors.spare[0], sender=actors.officer_a)
+    reg.compliance_link(actors.carol_id, actors.spare[0])  # no address left to consent from
     assert reg.account_info(actors.spare[0]).tier == 1
 
 
@@ -408,7 +408,7 @@ def test_set_tier_unknown_identity(system, actors):
 def test_tier_reaches_addresses_linked_later_and_limits_follow(system, actors):
     reg, cur = system.registry, system.currency
     reg.set_tier(actors.carol_id, 3, sender=actors.officer_a)
-    reg.link_address(actors.carol_id, actors.spare[0], sender=actors.officer_b)
+    reg.link_address(actors.carol_id, actors.spare[0], sender=actors.officer_a, consenting=actors.carol)
     assert reg.account_info(actors.spare[0]).tier == 3
     assert cur.outflow_today(actors.spare[0]).remaining_today == Decimal(50_000)
     # a lower tier binds the identity's spending across all its addresses
@@ -469,7 +469,7 @@ def test_freeze_identity(system, actors):
     assert reg.identity_info(actors.alice_id).frozen is True
 
     # an address linked after the freeze is frozen too
-    reg.link_address(actors.alice_id, actors.spare[0], sender=actors.officer_a)
+    reg.compliance_link(actors.alice_id, actors.spare[0])  # a frozen identity cannot consent
     members = (actors.alice, actors.alice2, actors.spare[0])
     for who in members:
         acct = reg.account_info(who)
