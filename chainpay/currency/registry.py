@@ -11,7 +11,6 @@ from eth_utils import keccak
 
 from ..core import errors
 from ..chain import AccountLike, Receipt
-from ..core import errors
 from ..core.contract import ContractClient
 
 IdentityLike = bytes | str
