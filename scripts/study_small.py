@@ -1,4 +1,4 @@
-"""Run the bridging study small: the bank route (simulated) against the on-chain paths, with its
+"""Run the bridging study small: today's routes (simulated) against the on-chain paths, with its
 report (report.md, results.csv and charts) written to a directory.
 
     python scripts/study_small.py [--transfers 20] [--out study-small]
@@ -20,8 +20,8 @@ config = StudyConfig.load(None)           # the defaults, with their sources, fr
 rows = bridging.run(config, args.transfers, args.seed)
 written = report.write_all(rows, config, args.out, seed=args.seed, faults=())
 
-for path in bridging.PATHS:
+for path in bridging.PATHS:  # every figure over all attempted transfers (see report.md)
     s = report.summarise(rows, path)
-    print(f"{report.LABELS[path]:<36} delivered {s.delivered:>4}  mean {report.duration(s.mean_s):>8}  "
-          f"fees {s.fee_pct:.3f} %  gas {s.gas_pct:.3f} %")
+    print(f"{report.LABELS[path]:<36} arrived {s.delivered:>4}/{s.n}  mean {report.duration(s['mean_s'].value):>8}  "
+          f"cost {s['cost_pct'].value:.3f} % of volume")
 print(f"report: {written['report']}")
