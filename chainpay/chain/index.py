@@ -23,13 +23,22 @@ from __future__ import annotations
 import weakref
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Iterable, Protocol, Sequence
 
 from ..core.abi import Event, decode_log
 from ..core.abitypes import checksum
 
-if TYPE_CHECKING:
-    from .base import Chain
+
+
+class _Source(Protocol):
+    """What the index reads from its chain (a Chain; named here so index.py needs no import of base.py)."""
+
+    @property
+    def block_number(self) -> int: ...
+
+    def _logs(self, address, topics: list, from_block: int, to_block: int | str) -> list[dict]: ...
+
+    def _block_hash(self, number: int) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,7 @@ class _Entry:
 class LogIndex:
     """Decoded logs by (address, topic position, topic value); see the module docstring."""
 
-    def __init__(self, chain: "Chain", *, trusted: bool, head: int):
+    def __init__(self, chain: _Source, *, trusted: bool, head: int):
         self._chain = weakref.proxy(chain)  # no reference cycle: an EDR chain closes when dropped
         self.trusted = trusted
         self.synced = head if trusted else -1  # every covered log up to this block is held
