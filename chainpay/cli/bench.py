@@ -63,11 +63,18 @@ def _engine_table(e: dict) -> None:
     console.print(table)
 
 
-def _transfers_table(tr: dict) -> None:
-    base = tr["currency_transfer_gas"]
-    table = Table(title="chainpay bench: revocable transfers (gas; baseline: a plain currency transfer)")
+def _steps_table(title: str, rows: list[tuple[str, int]], base: int) -> None:
+    """Gas per step against a plain currency transfer (`base`), one row each."""
+    table = Table(title=title)
     for col in ("step", "gas", "x currency transfer"):
         table.add_column(col, justify="left" if col == "step" else "right")
+    for label, gas in rows:
+        table.add_row(label, f"{gas:,}", f"{gas / base:.2f}x")
+    console.print(table)
+
+
+def _transfers_table(tr: dict) -> None:
+    base = tr["currency_transfer_gas"]
     rows = [("send (after a separate approve)", tr["send_gas"]), ("  the approve itself", tr["approve_allowance_gas"]),
             ("send with permit (one transaction)", tr["send_with_permit_gas"]),
             ("second approval", tr["second_approval_gas"]), ("revoke (refund + limit give-back)", tr["revoke_gas"]),
@@ -75,9 +82,7 @@ def _transfers_table(tr: dict) -> None:
     rows += [(f"releaseMany, per item of {key.split('_')[2]} (10 recipients)", tr[key])
              for key in tr if key.startswith("release_many_")]
     rows.append(("plain currency transfer", base))
-    for label, gas in rows:
-        table.add_row(label, f"{gas:,}", f"{gas / base:.2f}x")
-    console.print(table)
+    _steps_table("chainpay bench: revocable transfers (gas; baseline: a plain currency transfer)", rows, base)
 
 
 def _print_content_bench(results: dict) -> None:
@@ -112,13 +117,9 @@ def _print_content_bench(results: dict) -> None:
 
 
 def _bridge_table(br: dict) -> None:
-    base = br["currency_transfer_gas"]
-    table = Table(title="chainpay bench: bridge crossing (gas, steady state; baseline: a plain currency transfer)")
-    for col in ("step", "gas", "x currency transfer"):
-        table.add_column(col, justify="left" if col == "step" else "right")
-    for label, key in (("sender's lock on A (with permit)", "sender_lock_with_permit_gas"),
-                       ("connector's lock on B", "connector_lock_gas"), ("recipient's claim on B", "recipient_claim_gas"),
-                       ("connector's claim on A", "connector_claim_gas"), ("whole crossing", "crossing_gas"),
-                       ("plain currency transfer", "currency_transfer_gas")):
-        table.add_row(label, f"{br[key]:,}", f"{br[key] / base:.2f}x")
-    console.print(table)
+    steps = (("sender's lock on A (with permit)", "sender_lock_with_permit_gas"),
+             ("connector's lock on B", "connector_lock_gas"), ("recipient's claim on B", "recipient_claim_gas"),
+             ("connector's claim on A", "connector_claim_gas"), ("whole crossing", "crossing_gas"),
+             ("plain currency transfer", "currency_transfer_gas"))
+    _steps_table("chainpay bench: bridge crossing (gas, steady state; baseline: a plain currency transfer)",
+                 [(label, br[key]) for label, key in steps], br["currency_transfer_gas"])

@@ -38,6 +38,18 @@ def _plt():
     return plt
 
 
+def _legend_below(ax) -> None:
+    if ax.get_legend_handles_labels()[0]:  # an empty chart (too few transfers) draws no legend
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
+
+
+def _save(plt, fig, file: Path, dpi: int = 110) -> Path:
+    fig.tight_layout()
+    fig.savefig(file, dpi=dpi)
+    plt.close(fig)
+    return file
+
+
 def _style(path: str) -> dict:
     return {"color": COLOURS[path], "linestyle": "--" if path in SIMULATED else "-", "linewidth": 2 if path in SIMULATED[:1] or
             path not in SIMULATED else 1.4}
@@ -62,11 +74,8 @@ def time_cdf(rows: Sequence[Row], file: Path) -> Path:
     ax.set_title("How long a transfer takes (dashed: simulated off-chain routes; solid: on chain)")
     ax.set_ylim(0, 1.02)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(file, dpi=110)
-    plt.close(fig)
-    return file
+    _legend_below(ax)
+    return _save(plt, fig, file)
 
 
 def cost_vs_amount(rows: Sequence[Row], file: Path) -> Path:
@@ -96,12 +105,8 @@ def cost_vs_amount(rows: Sequence[Row], file: Path) -> Path:
     ax.set_ylabel("mean cost: fees + gas (% of amount, log scale; 0 drawn at 0.0001)")
     ax.set_title("What a transfer costs by amount (every attempt; bands: 95 % interval of the mean)")
     ax.grid(True, which="major", alpha=0.3)
-    if ax.get_legend_handles_labels()[0]:  # too few transfers per bin draws nothing
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(file, dpi=110)
-    plt.close(fig)
-    return file
+    _legend_below(ax)
+    return _save(plt, fig, file)
 
 
 def failure_outcomes(rows: Sequence[Row], file: Path) -> Path:
@@ -124,11 +129,8 @@ def failure_outcomes(rows: Sequence[Row], file: Path) -> Path:
     ax.set_xlim(0, 100)
     ax.invert_yaxis()
     ax.set_title("Where the money is at the end of each transfer")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(file, dpi=110)
-    plt.close(fig)
-    return file
+    _legend_below(ax)
+    return _save(plt, fig, file)
 
 
 def tornado(base: float, found: Sequence[Swing], file: Path) -> Path:
@@ -151,10 +153,7 @@ def tornado(base: float, found: Sequence[Swing], file: Path) -> Path:
     span = max(values) - min(values) or 1.0
     ax.set_xlim(min(values) - 0.12 * span, max(values) + 0.1 * span)
     ax.grid(True, axis="x", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(file, dpi=110)
-    plt.close(fig)
-    return file
+    return _save(plt, fig, file)
 
 
 def _value(value) -> str:

@@ -117,7 +117,7 @@ def write_table(rows: Sequence[dict], keys: Sequence[str], file: Path) -> Path:
 
 def write_report(rows: Sequence[dict], grid: dict[str, list[str]], out: Path, *, transfers: int, seeds: int) -> dict[str, Path]:
     """sweep.csv, one sensitivity chart per swept parameter (cost and time, 95 % bands across seeds) and sweep.md."""
-    from .charts import COLOURS, LABELS, _plt
+    from .charts import COLOURS, LABELS, _plt, _save
 
     out.mkdir(parents=True, exist_ok=True)
     written = {"csv": write_table(rows, list(grid), out / "sweep.csv")}
@@ -154,10 +154,8 @@ def write_report(rows: Sequence[dict], grid: dict[str, list[str]], out: Path, *,
             ax.grid(True, alpha=0.3)
         axes[0].legend(fontsize=7)
         fig.suptitle(f"Sensitivity to {key} (bands: 95 % interval across seeds)")
-        fig.tight_layout()
         name = "sweep_" + key.replace(".", "_") + ".png"
-        fig.savefig(out / name, dpi=100)
-        plt.close(fig)
+        _save(plt, fig, out / name, dpi=100)
         written[key] = out / name
         lines += ["", f"![{key}]({name})", ""]
     (out / "sweep.md").write_text("\n".join(lines))
