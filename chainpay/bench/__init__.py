@@ -17,11 +17,11 @@ import time
 from decimal import Decimal
 from typing import Callable
 
-from .chain import in_process
-from .core import errors
-from .core.abi import load_artifact
-from .currency.registry import identity_id
-from .system import deploy
+from ..chain import in_process
+from ..core import errors
+from ..core.abi import load_artifact
+from ..currency.registry import identity_id
+from ..system import deploy
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def bench_engine(transfers: int = 2000, reference_transfers: int = 200,
                  progress: Callable[[str], None] = lambda _: None) -> dict:
     """The fast engine against eth-tester in this run: SDK transfers per second (receipt decoded,
     typed errors raised) and whether every step reported the same gas and errors on both."""
-    from .chain.edr import unavailable_reason
+    from ..chain.edr import unavailable_reason
 
     progress("engine: eth-tester")
     tester_rate, tester_outcomes = _engine_run("eth-tester", reference_transfers)
@@ -202,7 +202,7 @@ def bench_vouchers(count: int = 3000, progress: Callable[[str], None] = lambda _
     from eth_account import Account as EthAccount
     from eth_account.messages import encode_typed_data
 
-    from .content.vouchers import Domain, Signer, signed_by
+    from ..content.vouchers import Domain, Signer, signed_by
 
     key = bytes(31) + b"\x2a"
     domain = Domain(131277322940537, "0x" + "c0" * 20)
@@ -243,7 +243,7 @@ def bench_content_gas(progress: Callable[[str], None] = lambda _: None, engine: 
     the N uses themselves being off-chain vouchers (0 gas). Steady state: payees and the channel
     contract already hold balances; the consumer deposits 10 % more than it uses, so the close credits
     a refund to an owed balance that was empty (the costlier case)."""
-    from .content.vouchers import Signer
+    from ..content.vouchers import Signer
 
     chain, system, _ = _bench_system(12, {i: 3 for i in range(5, 10)}, engine)
     cur, cat, ch = system.currency, system.catalogue, system.channels
@@ -302,9 +302,9 @@ def bench_bridge_gas(progress: Callable[[str], None] = lambda _: None, engine: s
     """Gas of each step of a bridge crossing in steady state: the person's second crossing (balances,
     the bridge's holdings and the connector's standing allowance already in place), and a plain
     currency transfer between two people who already hold balances, on chain A."""
-    from .bridge.connector import Connector, ConnectorPolicy
-    from .bridge.crossing import cross
-    from .bridge.network import build_network
+    from ..bridge.connector import Connector, ConnectorPolicy
+    from ..bridge.crossing import cross
+    from ..bridge.network import build_network
 
     progress("bridge crossing gas")
     net = build_network(people=2, engine=engine)
@@ -328,7 +328,8 @@ def bench_bridge_gas(progress: Callable[[str], None] = lambda _: None, engine: s
 
 def run(transfers: int = 200, progress: Callable[[str], None] = lambda _: None, engine: str = "eth-tester",
         engine_transfers: int = 2000) -> dict:
-    """Every benchmark section; later features add theirs here. The currency section compares the SDK
+    """Every benchmark section; a new feature adds its section as a module of this package
+    (chainpay/bench/<feature>.py) and one entry here. The currency section compares the SDK
     with web3.py on eth-tester; the gas sections run on `engine` (their figures are the same on every
     engine); the engine section measures the fast engine against eth-tester."""
     return {"currency": bench_currency(transfers, progress),
