@@ -52,6 +52,11 @@ EPOCH = 2_051_222_400  # 2035-01-01 00:00 UTC: the simulated clock's start, ahea
 PEOPLE = 8
 OPENING_BALANCE = Decimal(10_000_000)
 MEAN_GAP = 600  # seconds between one customer's transfer and the next one's (exponential)
+DAY = 86_400
+# Transfers per chain on the shared-currency paths before moving to a fresh chain at the next UTC midnight
+# of the simulated clock. EDR keeps every block's state (~25-45 KiB per transaction, no pruning): one
+# chain for a 10,000-transfer run peaked at 2.3 GiB. See _shared for why the rows stay the same.
+SEGMENT = 5_000
 
 
 @dataclass(frozen=True)
@@ -100,10 +105,11 @@ def with_faults(config: StudyConfig, faults: Sequence[str]) -> StudyConfig:
 
 def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Sequence[str] = (),
         progress: Callable[[str, int], None] = lambda path, n: None, paths: Sequence[str] = PATHS,
-        engine: str | None = "eth-tester") -> list[Row]:
+        engine: str | None = "eth-tester", segment: int = SEGMENT) -> list[Row]:
     """Every path in `paths` for the same `transfers` amounts; `progress(group, done)` after each
     transfer, group being "simulated", "shared" or "bridge". The on-chain paths run on the in-process
-    `engine` (the same rows on every engine: gas is exact)."""
+    `engine` (the same rows on every engine: gas is exact); the shared-currency paths move to a fresh
+    chain after `segment` transfers (see _shared: same rows, bounded memory)."""
     config = with_faults(config, faults)
     unknown = set(paths) - set(PATHS)
     if unknown:
@@ -111,8 +117,7 @@ def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Seque
     amounts = draw_amounts(config.amounts, transfers, random.Random(f"{seed}-amounts"))
     rows = _simulated(config, amounts, seed, [p for p in SIMULATED if p in paths], progress)
     if "shared-direct" in paths or "shared-revocable" in paths:
-        with in_process(engine, accounts=8 + 3 * PEOPLE) as chain:
-            rows += [r for r in _shared(chain, config, amounts, seed, progress) if r.path in paths]
+        rows += [r for r in _shared(engine, config, amounts, seed, progress, segment) if r.path in paths]
     if "bridge" in paths:
         net = build_network(PEOPLE, tier=config.shared.user_tier, opening_balance=OPENING_BALANCE,
                             connector_liquidity=config.connector.liquidity, engine=engine)
@@ -152,9 +157,19 @@ def _simulated(config, amounts, seed, paths, progress) -> list[Row]:
 
 
 # ---------------------------------------------------------------------------- shared currency
-def _shared(chain, config, amounts, seed, progress) -> list[Row]:
+@dataclass
+class _SharedChain:
+    chain: object
+    system: object
+    wallets: list  # (at A, at B, approver) per person
+    stranger: object
+    keeper: object
+
+
+def _shared_chain(chain, config) -> _SharedChain:
+    """Deploy the shared-currency platform on `chain`: two institutions, PEOPLE people with a wallet at
+    each and an approver, and a stranger who receives the mis-sent transfers."""
     shared = config.shared
-    rng, latency = random.Random(f"{seed}-shared"), random.Random(f"{seed}-shared-latency")
     policy = TransferPolicy(cooling_off=[(Decimal(0), shared.cooling_off_seconds)],
                             approval_threshold=shared.approval_threshold)
     system = deploy(chain, DeployConfig(transfers=policy))
@@ -175,12 +190,81 @@ def _shared(chain, config, amounts, seed, progress) -> list[Row]:
         wallets.append((at_a, at_b, approver))
     stranger = chain.accounts[7 + 3 * PEOPLE]  # who receives the mis-sent transfers
     reg.register_identity(identity_id({"name": "a stranger"}), shared.user_tier, stranger, sender=officer_b)
+    return _SharedChain(chain, system, wallets, stranger, keeper)
+
+
+def _warm_up(env: _SharedChain, config, before: int, held_at_b: list[Decimal]) -> None:
+    """On a fresh chain, before the UTC day that starts at `before`: every person sends once directly
+    (to the B wallet, moved back), once through the escrow (above the approval threshold, so the
+    second factor runs too; released by the keeper), and the stranger hands back a transfer; then each
+    B wallet gets what it held on the previous chain (`held_at_b`, from the same person's A wallet).
+    This leaves the storage slots the study's transfers touch zero or non-zero as on a chain that had
+    run the earlier transfers (counters, nonces, outflow records, balances), so a transfer costs the
+    same gas on either, up to calldata: a permit's signature bytes and a transfer id differ, a few gas
+    each (16 per non-zero byte, 4 per zero byte). The daily outflow starts afresh on the next day on both."""
+    chain, cur, transfers = env.chain, env.system.currency, env.system.transfers
+    chain.advance_time(before - DAY - chain.now)
+    amount = max(config.shared.approval_threshold, Decimal(1))
+    records = []
+    for at_a, at_b, approver in env.wallets:
+        cur.transfer(at_b, amount, sender=at_a)
+        cur.transfer(at_a, amount, sender=at_b)
+        record = transfers.send(at_b, amount, sender=at_a, memo="warm-up")
+        if record.release_at is None:
+            record = transfers.approve(record.id, sender=approver)
+        records.append(record)
+    at_a = env.wallets[0][0]
+    cur.transfer(env.stranger, Decimal(1), sender=at_a)
+    cur.transfer(at_a, Decimal(1), sender=env.stranger)
+    chain.advance_time(max(r.release_at for r in records) + 1 - chain.now)
+    for record, (at_a, at_b, _), held in zip(records, env.wallets, held_at_b):
+        transfers.release(record.id, sender=env.keeper)
+        cur.transfer(at_a, amount, sender=at_b)
+        if held:
+            cur.transfer(at_b, held, sender=at_a)  # one identity's two wallets: no outflow
+    if chain.now >= before:
+        raise AssertionError("the warm-up ran into the day it prepares")  # a 2-hour cooling-off fits in a day
+
+
+def _shared(engine, config, amounts, seed, progress, segment: int = SEGMENT) -> list[Row]:
+    """Both shared-currency paths, transfer by transfer, on fresh chains of `segment` transfers each.
+
+    A new chain starts only at a UTC midnight of the simulated clock (the first transfer of a new day
+    once the segment is full) and is warmed up the day before (_warm_up), so its rows are those one
+    chain would give: the same draws (one random stream across segments), the same clock, the same gas
+    (tested against a single chain in tests/studies)."""
+    rng, latency = random.Random(f"{seed}-shared"), random.Random(f"{seed}-shared-latency")
+    rows: list[Row] = []
+    i, resume, held = 0, None, []
+    while i < len(amounts):
+        with in_process(engine, accounts=8 + 3 * PEOPLE) as chain:
+            env = _shared_chain(chain, config)
+            if i == 0:
+                chain.advance_time(EPOCH - chain.now)
+            else:
+                _warm_up(env, config, resume // DAY * DAY, held)
+            i, resume = _shared_segment(env, config, amounts, i, segment, resume, rng, latency, seed, rows, progress)
+            held = [env.system.currency.balance_of(at_b) for _, at_b, _ in env.wallets]
+    return rows
+
+
+def _shared_segment(env, config, amounts, first, segment, resume, rng, latency, seed, rows, progress):
+    """Transfers `first`.. on env's chain until the segment is full and a new UTC day begins; returns
+    (the next transfer, the time its block lands at: the clock plus the gap already drawn for it)."""
+    shared, chain, system = config.shared, env.chain, env.system
+    cur = system.currency
     block = config.chain.block_interval
-    chain.advance_time(EPOCH - chain.now)
-    rows = []
-    for i, amount in enumerate(amounts):
-        at_a, at_b, approver = wallets[i % PEOPLE]
-        chain.advance_time(_gap(rng))
+    for i in range(first, len(amounts)):
+        amount = amounts[i]
+        at_a, at_b, approver = env.wallets[i % PEOPLE]
+        if resume is not None:  # the first transfer on a fresh chain: the clock as the last chain left it
+            chain.advance_time(resume - chain.now)
+            resume = None
+        else:
+            gap = _gap(rng)
+            if i - first >= segment and (chain.now + gap) // DAY != chain.now // DAY:
+                return i, chain.now + gap
+            chain.advance_time(gap)
         confirm = costs.confirmation_seconds(config.chain, latency)
         draw = rng.random()  # one draw per transfer: frozen recipient, mis-sent, or as intended
         if draw < shared.frozen_rate:  # the SDK's dry run refuses before anything is sent
@@ -190,7 +274,7 @@ def _shared(chain, config, amounts, seed, progress) -> list[Row]:
             progress("shared", i + 1)
             continue
         missent = draw < shared.frozen_rate + shared.missent_rate
-        to = stranger if missent else at_b
+        to = env.stranger if missent else at_b
         start = chain.now
         chain.set_next_block_time(start + block)
         receipt = cur.transfer(to, amount, sender=at_a)
@@ -198,18 +282,18 @@ def _shared(chain, config, amounts, seed, progress) -> list[Row]:
         if missent:  # on the direct path the money is gone to the wrong person
             rows.append(Row(i, "shared-direct", amount, "lost", block + confirm, Decimal(0), receipt.gas_used, cost,
                             WRONG_PERSON, "mis-sent: final on the direct path", seed, 1, 1))
-            cur.transfer(at_a, amount, sender=stranger)  # the study's stranger hands it back: balances stay level
+            cur.transfer(at_a, amount, sender=env.stranger)  # the study's stranger hands it back: balances stay level
         else:
             rows.append(Row(i, "shared-direct", amount, "delivered", block + confirm, Decimal(0), receipt.gas_used, cost,
                             bank_route.ON_B, "one currency transfer", seed, 1, 1))
         if amount < shared.delayed_arrival_from:
             rows.append(replace(rows[-1], path="shared-revocable", detail="below the delayed-arrival threshold"))
         else:
-            rows.append(_revocable(config, system, i, amount, at_a, to, approver, keeper, missent, confirm, seed))
+            rows.append(_revocable(config, system, i, amount, at_a, to, approver, env.keeper, missent, confirm, seed))
         if not missent:
             cur.transfer(at_a, amount, sender=at_b)  # the wallets' owner moves it back: balances stay level
         progress("shared", i + 1)
-    return rows
+    return len(amounts), None
 
 
 def _revocable(config, system, i, amount, at_a, to, approver, keeper, missent, confirm, seed) -> Row:

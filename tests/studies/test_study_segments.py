@@ -1,0 +1,58 @@
+"""The shared-currency paths move to a fresh chain every `segment` transfers (at the next UTC midnight
+of the simulated clock) so that memory stays bounded (EDR keeps every block's state). The rows must be
+those of one chain: same outcomes, times, places and draws; gas equal up to calldata bytes (a permit's
+signature and a transfer id differ on the warmed-up chain: 4 gas per zero byte, 16 per non-zero)."""
+
+from dataclasses import replace
+
+import pytest
+
+from chainpay.studies import bridging
+from chainpay.studies.config import StudyConfig
+from chainpay.testing import test_engine
+
+ENGINE = test_engine()
+SHARED = ("shared-direct", "shared-revocable")
+# every shared outcome: delivered, refused (frozen), lost and revoked (mis-sent), second factor (large)
+CONFIG = StudyConfig.load().with_overrides({"shared.missent_rate": 0.1, "shared.frozen_rate": 0.05})
+CALLDATA_SLACK = 48  # a few bytes of signature and id, 12 gas each
+
+
+@pytest.fixture(scope="module")
+def runs():
+    warm_ups = []
+    original = bridging._warm_up
+
+    def counting(env, config, before, held):
+        warm_ups.append(before)
+        return original(env, config, before, held)
+
+    one = bridging.run(CONFIG, 330, seed=2, paths=SHARED, engine=ENGINE, segment=10**9)
+    bridging._warm_up = counting
+    try:
+        many = bridging.run(CONFIG, 330, seed=2, paths=SHARED, engine=ENGINE, segment=60)
+    finally:
+        bridging._warm_up = original
+    return one, many, warm_ups
+
+
+def test_segments_start_at_utc_midnight(runs):
+    one, _, warm_ups = runs
+    assert len(warm_ups) >= 2  # ~144 transfers a simulated day: at least two fresh chains after the first
+    assert all(day % bridging.DAY == 0 for day in warm_ups)
+    assert sorted(warm_ups) == warm_ups and len(set(warm_ups)) == len(warm_ups)
+
+
+def test_segmented_rows_are_one_chains_rows(runs):
+    one, many, _ = runs
+    assert len(one) == len(many) == 2 * 330
+    assert {r.outcome for r in one} >= {"delivered", "refused", "lost", "revoked"}
+    assert any("second factor" in r.detail for r in one)
+    for a, b in zip(one, many):
+        assert replace(a, gas=0, gas_cost=0) == replace(b, gas=0, gas_cost=0)
+        assert abs(a.gas - b.gas) <= CALLDATA_SLACK, (a, b)
+
+
+def test_runs_within_one_segment_are_unchanged():
+    # the default segment is larger than the default study: a 1,000-transfer run is one chain, as before
+    assert bridging.SEGMENT >= 1000
