@@ -31,7 +31,7 @@ from ..bridge.client import Secret, hashlock_of
 from ..bridge.connector import Connector, ConnectorPolicy
 from ..bridge.crossing import FAULTS, Timing, cross
 from ..core.errors import InvalidInput
-from ..bridge.network import build_network
+from ..bridge.network import CONNECTOR_INSTITUTION, CONNECTOR_TIER, build_network
 from ..chain import in_process
 from ..config import DeployConfig, TransferPolicy
 from ..currency.registry import identity_id
@@ -334,11 +334,13 @@ def _bridge(net, config, amounts, seed, progress) -> list[Row]:
                              inbound_lock_duration=c.inbound_lock_duration, claim_margin=c.claim_margin, quote_ttl=c.quote_ttl)
     connector = Connector(net.a.bridge, net.b.bridge, net.connector.a, net.connector.b, policy, clock=lambda: net.now)
     timing = Timing(config.chain.block_interval, config.chain.poll_interval, config.faults.halt_seconds)
+    treasury = _Treasury(net, connector, c.liquidity, c.rebalance_below)
     net.advance(EPOCH - net.now)
     rows = []
     for i, amount in enumerate(amounts):
         net.advance(_gap(rng))
         started = net.now
+        treasury.top_up(amount)
         fault = _pick_fault(rng, config.faults)
         secret_bytes = rng.randbytes(32)
         confirm = costs.confirmation_seconds(config.chain, latency)
@@ -356,6 +358,45 @@ def _bridge(net, config, amounts, seed, progress) -> list[Row]:
                         gas_cost(config, result.gas, txs), result.money_at, detail, seed, 1, txs, started))
         progress("bridge", i + 1)
     return rows
+
+
+class _Treasury:
+    """The connector's treasury. Transfers flow A to B only, so the connector gains on A what it pays
+    out on B; when its free liquidity on B falls under `below` x `liquidity` (or under the amount asked),
+    what it holds on A beyond `liquidity` goes back to B through the two issuers: A's issuer redeems it
+    (the connector pays it in, the issuer burns it) and B's issuer issues as much to the connector. The
+    three transactions are the connector's operations, in no transfer's cost (counted in `moves`, gas
+    in `gas`); money in circulation stays the same. A run that never needs it is unchanged."""
+
+    def __init__(self, net, connector: Connector, liquidity: Decimal, below: float):
+        self.net, self.connector, self.liquidity, self.below = net, connector, liquidity, below
+        self.moves, self.moved, self.gas = 0, Decimal(0), 0
+        self._issuers_registered = False
+
+    def top_up(self, amount: Decimal) -> None:
+        net = self.net
+        if self.below <= 0 or net.a.chain.halted or net.b.chain.halted:
+            return
+        if self.connector.free_liquidity() >= max(self.liquidity * Decimal(repr(self.below)), amount):
+            return
+        excess = net.a.currency.balance_of(net.connector.a) - self.liquidity
+        if excess <= 0:
+            return
+        issuer_a, issuer_b = net.a.system.role("ISSUER"), net.b.system.role("ISSUER")
+        if not self._issuers_registered:  # the issuers take part in payments only here
+            identity = identity_id({"institution": "issuer"}, net.salt)
+            for platform, issuer in ((net.a, issuer_a), (net.b, issuer_b)):
+                admin = platform.system.role("DEFAULT_ADMIN")
+                self.gas += platform.registry.add_kyc_officer(admin, CONNECTOR_INSTITUTION).gas_used
+                self.gas += platform.registry.register_identity(identity, CONNECTOR_TIER, issuer, sender=admin).gas_used
+                self.gas += platform.registry.remove_kyc_officer(admin).gas_used
+            self._issuers_registered = True
+        receipts = [net.a.currency.transfer(issuer_a, excess, sender=net.connector.a),
+                    net.a.currency.burn(excess, sender=issuer_a),
+                    net.b.currency.mint(net.connector.b, excess, sender=issuer_b)]
+        self.moves, self.moved = self.moves + 1, self.moved + excess
+        self.gas += sum(r.gas_used for r in receipts)
+        log.info("connector rebalanced %s yuan from A to B (move %d)", excess, self.moves)
 
 
 def _gap(rng: random.Random) -> int:
