@@ -31,7 +31,7 @@ from ..bridge.client import Secret, hashlock_of
 from ..bridge.connector import Connector, ConnectorPolicy
 from ..bridge.crossing import FAULTS, Timing, cross
 from ..core.errors import InvalidInput
-from ..bridge.network import CONNECTOR_INSTITUTION, CONNECTOR_TIER, build_network
+from ..bridge.network import build_network
 from ..chain import in_process
 from ..config import DeployConfig, TransferPolicy
 from ..currency.registry import identity_id
@@ -39,6 +39,7 @@ from ..system import deploy
 from . import bank_route, costs, routes
 from .amounts import draw_amounts
 from .config import StudyConfig
+from .segments import DAY, Crossings, holdings, warm_up_bridge, warm_up_shared
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,8 @@ WRONG_PERSON = "with the wrong person (mis-sent)"
 EPOCH = 2_051_222_400  # 2035-01-01 00:00 UTC: the simulated clock's start, ahead of any wall clock
 PEOPLE = 8
 OPENING_BALANCE = Decimal(10_000_000)
+WARM_UP_OPENING = Decimal(100)  # a fresh network's people start with this much, then get the earlier balances
 MEAN_GAP = 600  # seconds between one customer's transfer and the next one's (exponential)
-DAY = 86_400
 # Transfers per chain on the shared-currency paths before moving to a fresh chain at the next UTC midnight
 # of the simulated clock. EDR keeps every block's state (~25-45 KiB per transaction, no pruning): one
 # chain for a 10,000-transfer run peaked at 2.3 GiB. See _shared for why the rows stay the same.
@@ -119,12 +120,7 @@ def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Seque
     if "shared-direct" in paths or "shared-revocable" in paths:
         rows += [r for r in _shared(engine, config, amounts, seed, progress, segment) if r.path in paths]
     if "bridge" in paths:
-        net = build_network(PEOPLE, tier=config.shared.user_tier, opening_balance=OPENING_BALANCE,
-                            connector_liquidity=config.connector.liquidity, engine=engine)
-        try:
-            rows += _bridge(net, config, amounts, seed, progress)
-        finally:
-            net.close()
+        rows += _bridge(engine, config, amounts, seed, progress, segment)
     return rows
 
 
@@ -193,39 +189,6 @@ def _shared_chain(chain, config) -> _SharedChain:
     return _SharedChain(chain, system, wallets, stranger, keeper)
 
 
-def _warm_up(env: _SharedChain, config, before: int, held_at_b: list[Decimal]) -> None:
-    """On a fresh chain, before the UTC day that starts at `before`: every person sends once directly
-    (to the B wallet, moved back), once through the escrow (above the approval threshold, so the
-    second factor runs too; released by the keeper), and the stranger hands back a transfer; then each
-    B wallet gets what it held on the previous chain (`held_at_b`, from the same person's A wallet).
-    This leaves the storage slots the study's transfers touch zero or non-zero as on a chain that had
-    run the earlier transfers (counters, nonces, outflow records, balances), so a transfer costs the
-    same gas on either, up to calldata: a permit's signature bytes and a transfer id differ, a few gas
-    each (16 per non-zero byte, 4 per zero byte). The daily outflow starts afresh on the next day on both."""
-    chain, cur, transfers = env.chain, env.system.currency, env.system.transfers
-    chain.advance_time(before - DAY - chain.now)
-    amount = max(config.shared.approval_threshold, Decimal(1))
-    records = []
-    for at_a, at_b, approver in env.wallets:
-        cur.transfer(at_b, amount, sender=at_a)
-        cur.transfer(at_a, amount, sender=at_b)
-        record = transfers.send(at_b, amount, sender=at_a, memo="warm-up")
-        if record.release_at is None:
-            record = transfers.approve(record.id, sender=approver)
-        records.append(record)
-    at_a = env.wallets[0][0]
-    cur.transfer(env.stranger, Decimal(1), sender=at_a)
-    cur.transfer(at_a, Decimal(1), sender=env.stranger)
-    chain.advance_time(max(r.release_at for r in records) + 1 - chain.now)
-    for record, (at_a, at_b, _), held in zip(records, env.wallets, held_at_b):
-        transfers.release(record.id, sender=env.keeper)
-        cur.transfer(at_a, amount, sender=at_b)
-        if held:
-            cur.transfer(at_b, held, sender=at_a)  # one identity's two wallets: no outflow
-    if chain.now >= before:
-        raise AssertionError("the warm-up ran into the day it prepares")  # a 2-hour cooling-off fits in a day
-
-
 def _shared(engine, config, amounts, seed, progress, segment: int = SEGMENT) -> list[Row]:
     """Both shared-currency paths, transfer by transfer, on fresh chains of `segment` transfers each.
 
@@ -242,7 +205,7 @@ def _shared(engine, config, amounts, seed, progress, segment: int = SEGMENT) -> 
             if i == 0:
                 chain.advance_time(EPOCH - chain.now)
             else:
-                _warm_up(env, config, resume // DAY * DAY, held)
+                warm_up_shared(env, config, resume // DAY * DAY, held)
             i, resume = _shared_segment(env, config, amounts, i, segment, resume, rng, latency, seed, rows, progress)
             held = [env.system.currency.balance_of(at_b) for _, at_b, _ in env.wallets]
     return rows
@@ -327,18 +290,46 @@ def _revocable(config, system, i, amount, at_a, to, approver, keeper, missent, c
 
 
 # ---------------------------------------------------------------------------- bridge
-def _bridge(net, config, amounts, seed, progress) -> list[Row]:
-    c = config.connector
+def _bridge(engine, config, amounts, seed, progress, segment: int = SEGMENT) -> list[Row]:
+    """The bridge path, transfer by transfer, on fresh two-chain networks of `segment` transfers each,
+    started at a UTC midnight of the simulated clock and warmed up the day before, as _shared does."""
     rng, latency = random.Random(f"{seed}-bridge"), random.Random(f"{seed}-bridge-latency")
-    policy = ConnectorPolicy(fee_rate=c.fee_rate, fee_min=c.fee_min, sender_lock_duration=c.sender_lock_duration,
-                             inbound_lock_duration=c.inbound_lock_duration, claim_margin=c.claim_margin, quote_ttl=c.quote_ttl)
-    connector = Connector(net.a.bridge, net.b.bridge, net.connector.a, net.connector.b, policy, clock=lambda: net.now)
-    timing = Timing(config.chain.block_interval, config.chain.poll_interval, config.faults.halt_seconds)
-    treasury = _Treasury(net, connector, c.liquidity, c.rebalance_below)
-    net.advance(EPOCH - net.now)
-    rows = []
-    for i, amount in enumerate(amounts):
-        net.advance(_gap(rng))
+    rows: list[Row] = []
+    i, resume, held = 0, None, None
+    while i < len(amounts):
+        net = bridge_network(config, engine, OPENING_BALANCE if i == 0 else WARM_UP_OPENING)
+        try:
+            run = Crossings(net, config)
+            if i == 0:
+                net.advance(EPOCH - net.now)
+            else:
+                warm_up_bridge(run, resume // DAY * DAY, held)
+            i, resume = _bridge_segment(run, config, amounts, i, segment, resume, rng, latency, seed, rows, progress)
+            held = holdings(net)
+        finally:
+            net.close()
+    return rows
+
+
+def bridge_network(config, engine, opening: Decimal = OPENING_BALANCE):
+    return build_network(PEOPLE, tier=config.shared.user_tier, opening_balance=opening,
+                         connector_liquidity=config.connector.liquidity, engine=engine)
+
+
+def _bridge_segment(run, config, amounts, first, segment, resume, rng, latency, seed, rows, progress):
+    """Crossings `first`.. on run's network until the segment is full and a new UTC day begins; returns
+    (the next transfer, the time it starts at)."""
+    net, connector, treasury, timing = run.net, run.connector, run.treasury, run.timing
+    for i in range(first, len(amounts)):
+        amount = amounts[i]
+        if resume is not None:  # the first crossing on a fresh network: the clock as the last one left it
+            net.advance(resume - net.now)
+            resume = None
+        else:
+            gap = _gap(rng)
+            if i - first >= segment and (net.now + gap) // DAY != net.now // DAY:
+                return i, net.now + gap
+            net.advance(gap)
         started = net.now
         treasury.top_up(amount)
         fault = _pick_fault(rng, config.faults)
@@ -357,46 +348,7 @@ def _bridge(net, config, amounts, seed, progress) -> list[Row]:
         rows.append(Row(i, "bridge", amount, result.outcome, max(seconds, 1.0), result.fee, result.gas,
                         gas_cost(config, result.gas, txs), result.money_at, detail, seed, 1, txs, started))
         progress("bridge", i + 1)
-    return rows
-
-
-class _Treasury:
-    """The connector's treasury. Transfers flow A to B only, so the connector gains on A what it pays
-    out on B; when its free liquidity on B falls under `below` x `liquidity` (or under the amount asked),
-    what it holds on A beyond `liquidity` goes back to B through the two issuers: A's issuer redeems it
-    (the connector pays it in, the issuer burns it) and B's issuer issues as much to the connector. The
-    three transactions are the connector's operations, in no transfer's cost (counted in `moves`, gas
-    in `gas`); money in circulation stays the same. A run that never needs it is unchanged."""
-
-    def __init__(self, net, connector: Connector, liquidity: Decimal, below: float):
-        self.net, self.connector, self.liquidity, self.below = net, connector, liquidity, below
-        self.moves, self.moved, self.gas = 0, Decimal(0), 0
-        self._issuers_registered = False
-
-    def top_up(self, amount: Decimal) -> None:
-        net = self.net
-        if self.below <= 0 or net.a.chain.halted or net.b.chain.halted:
-            return
-        if self.connector.free_liquidity() >= max(self.liquidity * Decimal(repr(self.below)), amount):
-            return
-        excess = net.a.currency.balance_of(net.connector.a) - self.liquidity
-        if excess <= 0:
-            return
-        issuer_a, issuer_b = net.a.system.role("ISSUER"), net.b.system.role("ISSUER")
-        if not self._issuers_registered:  # the issuers take part in payments only here
-            identity = identity_id({"institution": "issuer"}, net.salt)
-            for platform, issuer in ((net.a, issuer_a), (net.b, issuer_b)):
-                admin = platform.system.role("DEFAULT_ADMIN")
-                self.gas += platform.registry.add_kyc_officer(admin, CONNECTOR_INSTITUTION).gas_used
-                self.gas += platform.registry.register_identity(identity, CONNECTOR_TIER, issuer, sender=admin).gas_used
-                self.gas += platform.registry.remove_kyc_officer(admin).gas_used
-            self._issuers_registered = True
-        receipts = [net.a.currency.transfer(issuer_a, excess, sender=net.connector.a),
-                    net.a.currency.burn(excess, sender=issuer_a),
-                    net.b.currency.mint(net.connector.b, excess, sender=issuer_b)]
-        self.moves, self.moved = self.moves + 1, self.moved + excess
-        self.gas += sum(r.gas_used for r in receipts)
-        log.info("connector rebalanced %s yuan from A to B (move %d)", excess, self.moves)
+    return len(amounts), None
 
 
 def _gap(rng: random.Random) -> int:

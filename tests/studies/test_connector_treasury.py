@@ -1,4 +1,4 @@
-"""The study's connector rebalances (chainpay/studies/bridging.py, _Treasury): transfers flow A to B only,
+"""The study's connector rebalances (chainpay/studies/segments.py, Treasury): transfers flow A to B only,
 so without it the connector's liquidity on B runs out (at transfer ~2,172 of the 10,000-transfer study);
 with it the connector's gains on A go back to B through the two issuers, money in circulation unchanged."""
 
@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from chainpay.bridge.network import build_network
 from chainpay.studies import bridging
 from chainpay.studies.amounts import draw_amounts
 from chainpay.studies.config import StudyConfig
+from chainpay.studies.segments import Crossings, Treasury
 from chainpay.testing import test_engine
 
 ENGINE = test_engine()
@@ -21,10 +21,9 @@ N = 120
 def _run(below: float):
     config = StudyConfig.load().with_overrides({"connector.liquidity": LIQUIDITY, "connector.rebalance_below": below})
     amounts = draw_amounts(config.amounts, N, random.Random("1-amounts"))
-    net = build_network(bridging.PEOPLE, tier=config.shared.user_tier, opening_balance=bridging.OPENING_BALANCE,
-                        connector_liquidity=config.connector.liquidity, engine=ENGINE)
+    net = bridging.bridge_network(config, ENGINE)
     moves = []
-    original = bridging._Treasury.top_up
+    original = Treasury.top_up
 
     def watched(treasury, amount):
         original(treasury, amount)
@@ -32,12 +31,16 @@ def _run(below: float):
 
     try:
         supply = net.total_supply()
-        bridging._Treasury.top_up = watched
-        rows = bridging._bridge(net, config, amounts, 1, lambda *_: None)
+        run = Crossings(net, config)
+        net.advance(bridging.EPOCH - net.now)
+        Treasury.top_up = watched
+        rows = []
+        bridging._bridge_segment(run, config, amounts, 0, N, None, random.Random("1-bridge"),
+                                 random.Random("1-bridge-latency"), 1, rows, lambda *_: None)
         held = (net.a.currency.balance_of(net.connector.a), net.b.currency.balance_of(net.connector.b))
         return rows, supply, net.total_supply(), held, moves, amounts
     finally:
-        bridging._Treasury.top_up = original
+        Treasury.top_up = original
         net.close()
 
 
