@@ -31,10 +31,10 @@ def runs():
         warm_ups.append(before)
         return original(env, config, before, held)
 
-    one = bridging.run(CONFIG, 330, seed=2, paths=SHARED, engine=ENGINE, segment=10**9)
+    one = bridging.run(CONFIG, 240, seed=2, paths=SHARED, engine=ENGINE, segment=10**9)
     bridging.warm_up_shared = counting
     try:
-        many = bridging.run(CONFIG, 330, seed=2, paths=SHARED, engine=ENGINE, segment=60)
+        many = bridging.run(CONFIG, 240, seed=2, paths=SHARED, engine=ENGINE, segment=40)
     finally:
         bridging.warm_up_shared = original
     return one, many, warm_ups
@@ -49,10 +49,10 @@ def bridge_runs():
         warm_ups.append(before)
         return original(run, before, held)
 
-    one = bridging.run(BRIDGE_CONFIG, 200, seed=2, paths=("bridge",), engine=ENGINE, segment=10**9)
+    one = bridging.run(BRIDGE_CONFIG, 170, seed=2, paths=("bridge",), engine=ENGINE, segment=10**9)
     bridging.warm_up_bridge = counting
     try:
-        many = bridging.run(BRIDGE_CONFIG, 200, seed=2, paths=("bridge",), engine=ENGINE, segment=40)
+        many = bridging.run(BRIDGE_CONFIG, 170, seed=2, paths=("bridge",), engine=ENGINE, segment=30)
     finally:
         bridging.warm_up_bridge = original
     return one, many, warm_ups
@@ -67,7 +67,7 @@ def test_segments_start_at_utc_midnight(runs):
 
 def test_segmented_rows_are_one_chains_rows(runs):
     one, many, _ = runs
-    assert len(one) == len(many) == 2 * 330
+    assert len(one) == len(many) == 2 * 240
     assert {r.outcome for r in one} >= {"delivered", "refused", "lost", "revoked"}
     assert any("second factor" in r.detail for r in one)
     for a, b in zip(one, many):
@@ -78,7 +78,7 @@ def test_segmented_rows_are_one_chains_rows(runs):
 def test_segmented_bridge_rows_are_one_networks_rows(bridge_runs):
     one, many, warm_ups = bridge_runs
     assert warm_ups and all(day % bridging.DAY == 0 for day in warm_ups)
-    assert len(one) == len(many) == 200
+    assert len(one) == len(many) == 170
     assert {r.outcome for r in one} >= {"delivered", "refunded", "refused"}
     for a, b in zip(one, many):
         assert replace(a, gas=0, gas_cost=0) == replace(b, gas=0, gas_cost=0)
