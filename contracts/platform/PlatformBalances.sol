@@ -10,6 +10,7 @@ import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {DigitalCurrency} from "../token/DigitalCurrency.sol";
 import {IWalletLinks} from "../token/IWalletLinks.sol";
+import {PermitOrAllowance} from "../token/PermitOrAllowance.sol";
 import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
 import {RevocableTransfers} from "../transfers/RevocableTransfers.sol";
 import {IEscrowForwarder} from "../transfers/IEscrowForwarder.sol";
@@ -119,7 +120,7 @@ contract PlatformBalances is
     error NotSameName(address from, address to);
     error SamePlatform(uint32 platform);
     error DailyThresholdExceeded(bytes32 identity, uint256 threshold, uint256 convertedToday, uint256 amount);
-    error InvalidTier(uint8 tier);
+    error InvalidTierForLimit(uint8 tier);
     error OnlyCurrency(address caller);
     error OnlyEscrow(address caller);
     error ReverseWaterfallOff(address account);
@@ -165,7 +166,7 @@ contract PlatformBalances is
     }
 
     /// @notice Name a platform's new treasury address.
-    function setOperator(uint32 platform, address operator) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setPlatformOperator(uint32 platform, address operator) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (operator == address(0)) revert ZeroAddress();
         _platform(platform).operator = operator;
         emit OperatorChanged(platform, operator);
@@ -183,7 +184,7 @@ contract PlatformBalances is
     /// @notice Compliance sets a tier's daily interconversion threshold per identity (base units;
     ///         UNLIMITED for none). Platform-balance payments and interconversions count against it.
     function setDailyThreshold(uint8 tier, uint256 threshold) external onlyRole(COMPLIANCE_ROLE) {
-        if (tier == 0 || tier > 5) revert InvalidTier(tier);
+        if (tier == 0 || tier > 5) revert InvalidTierForLimit(tier);
         dailyThreshold[tier] = threshold;
         emit DailyThresholdChanged(tier, threshold);
     }
@@ -193,11 +194,24 @@ contract PlatformBalances is
     /// @notice A customer moves `amount` of its digital currency into `platform`'s reserve and gets the
     ///         same amount of platform balance. Needs a currency allowance for this contract.
     function topUp(uint32 platform, uint256 amount) external nonReentrant {
+        _topUp(platform, amount);
+    }
+
+    function _topUp(uint32 platform, uint256 amount) private {
         _requireListed(platform);
         _requireCustomer(msg.sender, platform);
         _receiveReserve(platform, msg.sender, amount);
         emit ToppedUp(platform, msg.sender, amount);
         _mint(msg.sender, platform, amount);
+    }
+
+    /// @notice topUp() with an EIP-2612 permit for this contract, in one transaction (see PermitOrAllowance).
+    function topUpWithPermit(uint32 platform, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        nonReentrant
+    {
+        PermitOrAllowance.permitOrAllowance(currency, msg.sender, address(this), amount, deadline, v, r, s);
+        _topUp(platform, amount);
     }
 
     /// @notice The platform issues balance to a customer against its own currency (e.g. the customer
