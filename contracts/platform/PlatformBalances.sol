@@ -123,7 +123,6 @@ contract PlatformBalances is
     error InvalidTierForLimit(uint8 tier);
     error OnlyCurrency(address caller);
     error OnlyEscrow(address caller);
-    error ReverseWaterfallOff(address account);
     error UnknownInFlight(uint256 escrowId);
 
     /// @param currency_ the digital currency (this contract needs to be registered as a contract identity)
@@ -328,13 +327,14 @@ contract PlatformBalances is
     }
 
     /// @inheritdoc IWalletLinks
-    function onShortfall(address account, uint256 amount) external {
+    function onShortfall(address account, uint256 amount) external returns (bool) {
         if (msg.sender != address(currency)) revert OnlyCurrency(msg.sender);
-        if (!reverseWaterfall[account]) revert ReverseWaterfallOff(account);
+        if (!reverseWaterfall[account]) return false;
         (,, uint32 platform) = registry.requireCustomer(account);
         _burn(account, platform, amount);
         _takeReserve(platform, amount);
         _reportRatio(platform);
+        return true;
     }
 
     // ------------------------------------------------------------------ views

@@ -358,11 +358,13 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControlDefaultAdminRules
         super._update(from, to, value);
     }
 
-    /// @dev Reverse waterfall: the platform-balances contract burns `shortfall` of the payer's linked
-    ///      platform balance (or reverts: not opted in, not enough) and its reserve pays it in here.
+    /// @dev Reverse waterfall: when the payer opted in, the platform-balances contract burns
+    ///      `shortfall` of its linked platform balance (or reverts: not enough) and its reserve pays it
+    ///      in here; otherwise nothing happens and the payment fails on the balance as usual.
     function _pullShortfall(address from, uint256 shortfall) private {
-        platforms.onShortfall(from, shortfall);
-        super._update(address(platforms), from, shortfall);
+        IWalletLinks sink = platforms;
+        if (!sink.onShortfall(from, shortfall)) return;
+        super._update(address(sink), from, shortfall);
         emit ReverseWaterfall(from, shortfall);
     }
 

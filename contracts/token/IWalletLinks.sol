@@ -9,8 +9,9 @@ interface IWalletLinks {
     ///         balance cap: mint it as `account`'s balance at its linked platform, or revert.
     function onWaterfall(address account, uint256 amount) external;
 
-    /// @notice `account` pays more than its currency balance: burn `amount` of its linked platform
-    ///         balance and release that much reserve (the currency then moves it to `account`), or
-    ///         revert when the account has not opted in or has not enough.
-    function onShortfall(address account, uint256 amount) external;
+    /// @notice `account` pays more than its currency balance: when it opted in, burn `amount` of its
+    ///         linked platform balance and release that much reserve (the currency then moves it to
+    ///         `account`) and return true, or revert when it has not enough; return false when it has
+    ///         not opted in (the payment then fails as any payment above a balance does).
+    function onShortfall(address account, uint256 amount) external returns (bool covered);
 }

@@ -75,7 +75,7 @@ def test_reverse_waterfall_pulls_the_shortfall_when_opted_in(system, actors, tre
     cur.transfer(actors.bob, D(300), sender=actors.alice)  # 200 left
     observe = lambda: books(system, actors, treasuries)  # noqa: E731
     expect_refusal(observe, lambda: cur.transfer(actors.carol, D(250), sender=actors.alice),
-                   "ReverseWaterfallOff", account=actors.alice.address)
+                   "ERC20InsufficientBalance", sender=actors.alice.address, balance=20000, needed=25000)
     p.set_reverse_waterfall(True, sender=actors.alice)
     receipt = cur.transfer(actors.carol, D(250), sender=actors.alice)
     assert receipt.event("ReverseWaterfall")["shortfall"] == 5000
