@@ -8,7 +8,7 @@ Revocable transfers (docs/sources.md, section 2): a transfer above 5,000 yuan ne
 authentication, disputes are handled within 72 hours; the 2-hour cooling-off follows the reported
 "within 2 hours" delay of indirect transfers.
 
-Wallet classes and platforms (docs/sources.md, section 3): no class limits by default (a plain wallet
+Wallet classes and platforms (docs/sources.md, section 4): no class limits by default (a plain wallet
 is limited only by its tier's daily limit); ECNY_LIKE_CLASSES gives tiers 1 and 2 the single-payment,
 balance-cap and annual limits of the e-CNY's class 4 and class 2 wallets. Platforms listed in the config
 are white-listed and opened at deployment, at a 100 % reserve ratio unless the config says otherwise.
@@ -76,7 +76,7 @@ class WalletClassLimits:
             raise InvalidInput(f"wallet_classes: tier {ESCROW_TIER} must stay unlimited (chainpay's contracts)")
 
 
-# e-CNY wallet classes (docs/sources.md, section 3): class 4 -> tier 1, class 2 -> tier 2. Their daily
+# e-CNY wallet classes (docs/sources.md, section 4): class 4 -> tier 1, class 2 -> tier 2. Their daily
 # limits stay those of DEFAULT_DAILY_LIMITS (1,000 and 5,000).
 ECNY_LIKE_CLASSES: dict[int, WalletClassLimits] = {
     1: WalletClassLimits(single=Decimal(500), balance_cap=Decimal(1_000), annual=Decimal(10_000)),

@@ -2,7 +2,10 @@
 platforms register their customers, payments flow across platforms in seconds, and the rules bite:
 a payment over the daily limit and a payment from a frozen account are refused. Then revocable
 transfers: a mis-sent transfer taken back within its cooling-off, a large transfer approved on the
-sender's second device and delivered by a keeper, and a dispute settled by compliance."""
+sender's second device and delivered by a keeper, and a dispute settled by compliance. Then the second
+tier: the platforms issue balances against reserve, a customer converts a balance from one platform to
+the other in one transaction, a large conversion waits for the second device and is revoked, and a
+payment over a merchant wallet's holding cap lands partly in its platform balance."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from .core import errors
 from .currency.registry import identity_id
 from .system import System, deploy
 
-NEEDED_ACCOUNTS = 11
+NEEDED_ACCOUNTS = 14
 GAS_MONEY = 10**18  # wei given to each account the demo creates (1 ether: gas for the whole story)
 
 
@@ -139,6 +142,9 @@ def run_demo(chain: Chain, console: Console | None = None) -> System:
     say("   [green]paid[/] Alice -> Bob 4,900.00")
 
     _revocable_scenes(system, chain, say, alice=alice, bob=bob, shop=shop, device=a[10], officer_b=officer_b)
+    alice_b = a[13]
+    _platform_scenes(system, chain, say, alice=alice, alice_b=alice_b, shop=shop, device=a[10],
+                     officers=(officer_a, officer_b), treasuries=(a[11], a[12]))
 
     table = Table(title=f"Balances ({cur.symbol})")
     for col, just in (("who", "left"), ("platform", "left"), ("tier", "right"), ("status", "left"),
@@ -152,6 +158,7 @@ def run_demo(chain: Chain, console: Console | None = None) -> System:
     table.add_row("total supply", "", "", "", f"{cur.total_supply():,}", "")
     console.print()
     console.print(table)
+    console.print(_platform_table(system, people + [Person("Alice (her Platform B wallet)", alice_b, "Platform B", 2)]))
     return system
 
 
@@ -199,3 +206,66 @@ def _clock(timestamp: int | None) -> str:
     from datetime import datetime, timezone
 
     return "-" if timestamp is None else datetime.fromtimestamp(timestamp, timezone.utc).strftime("%a %H:%M UTC")
+
+
+def _platform_scenes(system: System, chain: Chain, say, *, alice, alice_b, shop, device, officers, treasuries) -> None:
+    """Scenes 12-15: platform balances backed by reserve, interconversion, the cap's waterfall."""
+    reg, cur, p, transfers = system.registry, system.currency, system.platforms, system.transfers
+    (officer_a, officer_b), (treasury_a, treasury_b) = officers, treasuries
+    chain.advance_time(86_400)
+    say("[bold]12.[/] Next morning the platforms open balances backed by reserve (the second tier of money): "
+        "every unit they issue is a unit of digital currency in their reserve, held by contract.")
+    for platform, officer, treasury in ((1, officer_a, treasury_a), (2, officer_b, treasury_b)):
+        reg.register_identity(identity_id(f"demo platform {platform} treasury"), 3 if platform == 1 else 4, treasury,
+                              sender=officer)
+        cur.mint(treasury, Decimal(20_000))
+        p.create(platform, treasury)
+    p.top_up(1, Decimal(400), sender=alice)
+    p.issue(2, shop, Decimal(2_000), sender=treasury_b)
+    say(f"   Alice tops up 400.00 from her wallet at Platform A; Platform B issues 2,000.00 to the tea shop against "
+        f"its own currency. Reserves: A {p.reserve_of(1):,} for {p.supply_of(1):,} issued, B {p.reserve_of(2):,} for "
+        f"{p.supply_of(2):,} (ratio 100 %)")
+
+    say("[bold]13.[/] Alice moves 150.00 of her Platform A balance to her Platform B wallet: burn on A, reserve "
+        "A -> B, mint on B, in one transaction (same name: both wallets are hers).")
+    reg.link_address(reg.identity_of(alice), alice_b, sender=officer_b, consenting=alice)
+    moved = p.interconvert(1, 2, Decimal(150), sender=alice, to=alice_b)
+    say(f"   [green]settled[/] in block {moved.receipt.block_number} ({moved.receipt.gas_used:,} gas): A balance "
+        f"{p.balance_of(alice, 1):,}, B balance {p.balance_of(alice_b, 2):,}; reserves A {p.reserve_of(1):,}, "
+        f"B {p.reserve_of(2):,}")
+
+    threshold = transfers.approval_threshold()
+    say(f"[bold]14.[/] Platform A pays Alice's 6,000.00 salary into her balance; she starts moving all of it to "
+        f"Platform B. At or above {threshold:,} the move waits in the revocable escrow for her second device.")
+    p.issue(1, alice, Decimal(6_000), sender=treasury_a)
+    reg.set_approver(reg.identity_of(alice), device, sender=officer_a)
+    big = p.interconvert(1, 2, Decimal(6_000), sender=alice, to=alice_b, memo="move salary")
+    say(f"   transfer {big.escrow_id}: {transfers.get(big.escrow_id).state}; the reserve left A "
+        f"({p.reserve_of(1):,}) and waits in escrow ({transfers.total_held():,})")
+    transfers.revoke(big.escrow_id, sender=alice)
+    say(f"   [green]revoked[/] before her phone approves it: back in her A balance ({p.balance_of(alice, 1):,}), "
+        f"reserve A {p.reserve_of(1):,}")
+
+    say("[bold]15.[/] Compliance caps merchant wallets (tier 4) at 1,000.00, as the digital euro caps holdings: "
+        "the excess of a payment sweeps to the merchant's platform balance (waterfall).")
+    cur.set_wallet_class(4, balance_cap=Decimal(1_000))
+    before = cur.balance_of(shop)
+    paid = cur.transfer(shop, Decimal(500), sender=alice)
+    excess = cur.from_units(paid.event("Waterfall")["excess"])
+    say(f"   Alice pays the shop 500.00 (it held {before:,}): {Decimal(500) - excess:,} lands in its wallet, "
+        f"[green]{excess:,} in its Platform B balance[/] (now {p.balance_of(shop, 2):,}); reserve B {p.reserve_of(2):,}")
+
+
+def _platform_table(system: System, people) -> Table:
+    cur, p = system.currency, system.platforms
+    table = Table(title="Platform balances and reserves")
+    for col in ("who", "Platform A balance", "Platform B balance"):
+        table.add_column(col, justify="left" if col == "who" else "right")
+    for person in people:
+        table.add_row(person.name, f"{p.balance_of(person.account, 1):,}", f"{p.balance_of(person.account, 2):,}")
+    table.add_row("issued (supply)", f"{p.supply_of(1):,}", f"{p.supply_of(2):,}")
+    table.add_row("reserve (digital currency held)", f"{p.reserve_of(1):,}", f"{p.reserve_of(2):,}")
+    in_wallets = cur.total_supply() - p.total_reserve() - system.transfers.total_held()
+    table.caption = (f"every unit of the {cur.total_supply():,} {cur.symbol} issued is in a wallet ({in_wallets:,}) or a "
+                     f"reserve ({p.total_reserve():,})")
+    return table

@@ -22,6 +22,7 @@ from ..core import errors
 from ..core.abi import load_artifact
 from ..currency.registry import identity_id
 from ..system import deploy
+from .platforms import bench_platforms
 
 log = logging.getLogger(__name__)
 
@@ -337,4 +338,5 @@ def run(transfers: int = 200, progress: Callable[[str], None] = lambda _: None, 
             "transfers": bench_transfers(progress, engine=engine),
             "vouchers": bench_vouchers(progress=progress),
             "content_gas_per_use": bench_content_gas(progress, engine=engine),
-            "bridge": bench_bridge_gas(progress, engine=engine)}
+            "bridge": bench_bridge_gas(progress, engine=engine),
+            "platforms": bench_platforms(progress, engine=engine)}

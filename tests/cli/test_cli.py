@@ -58,7 +58,7 @@ def test_deploy_writes_a_manifest(tmp_path):
     assert result.returncode == 0, result.stderr
     manifest = json.loads(out.read_text())
     assert set(manifest["contracts"]) == {"IdentityRegistry", "DigitalCurrency", "RevocableTransfers",
-                                          "ContentCatalogue", "PaymentChannels"}
+                                          "ContentCatalogue", "PaymentChannels", "PlatformBalances"}
     assert manifest["rpc"] is None and manifest["roles"]["ISSUER"]
     assert "in-process chain ends with this command" in result.stdout
 
@@ -106,7 +106,7 @@ def test_bench_json_has_the_documented_shape(tmp_path):
     # Gas is deterministic, so the target is checked here; throughput is reported, not asserted.
     assert cur["oz_erc20_transfer_gas"] == 34_311
     assert cur["gas_ratio"] == pytest.approx(cur["transfer_gas"] / cur["oz_erc20_transfer_gas"], abs=1e-4)
-    assert cur["gas_ratio"] <= 1.5
+    assert cur["gas_ratio"] <= 1.55  # issue 13 moved the ceiling from 1.5x to make room for wallet classes
     assert "transfers per second" in result.stdout
     # revocable transfers: every step measured against a plain transfer on the same chain
     tr = json.loads(out.read_text())["transfers"]
@@ -132,6 +132,16 @@ def test_bench_json_has_the_documented_shape(tmp_path):
     assert "bridge crossing" in result.stdout
     assert content["channel_1000"] <= 200 and content["buy"] / content["channel_1000"] >= 100
     assert "content gas per use" in result.stdout and "vouchers" in result.stdout
+    # platforms section (issue 13): each operation a whole transaction; the class checks' costs add up
+    pl = results["platforms"]
+    for key in ("top_up_with_permit_gas", "top_up_gas", "redeem_gas", "interconvert_gas", "waterfall_transfer_gas"):
+        assert pl[key] > 21_000, key
+    esc = pl["interconvert_through_escrow_gas"]
+    assert esc["total"] == esc["send"] + esc["second_approval"] + esc["release"] > pl["interconvert_gas"]
+    classes = pl["currency_transfer"]
+    assert classes["gas"]["no_class_limits"] == cur["transfer_gas"]
+    assert classes["cost_of_each_check"]["all_three"] == classes["gas"]["all_three"] - cur["transfer_gas"] > 0
+    assert "platform balances" in result.stdout and "wallet classes" in result.stdout
 
 
 def test_without_node_the_fast_engine_falls_back_with_one_line(tmp_path):
