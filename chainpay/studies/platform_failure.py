@@ -45,8 +45,9 @@ class FailureResult:
 
     @property
     def money_at(self) -> dict[str, Decimal]:
+        """Where the currency that backed the customers' balances is after the failure (sums to supply)."""
         return {"back in customers' wallets": self.recovered, "with the insider": self.drained,
-                "unbacked platform balances": self.lost}
+                "left in the reserve": self.supply - self.recovered - self.drained}
 
 
 def ratios(config: StudyConfig) -> list[tuple[str, Decimal]]:
@@ -102,7 +103,8 @@ def report_lines(results: list[FailureResult]) -> list[str]:
     for r in results:
         lines.append(f"| {r.label} | {r.supply:,.2f} | {r.reserve_before:,.2f} | {r.drained:,.2f} | {r.recovered:,.2f} | "
                      f"{r.lost:,.2f} ({r.lost_pct:.0f} %) | {r.paid_in_full} of {r.customers} | {r.got_nothing} |")
-    lines += ["", "Where the customers' money is after the failure: "
+    lines += ["", "Where the currency behind the customers' balances is after the failure: "
               + "; ".join(f"{r.label.split(' (')[0]}: " + ", ".join(f"{k} {v:,.2f}" for k, v in r.money_at.items())
+                          + f" (the customers still hold {r.lost:,.2f} of platform balance that nothing backs)"
                           for r in results) + ".", ""]
     return lines

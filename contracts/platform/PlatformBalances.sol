@@ -2,6 +2,7 @@
 pragma solidity 0.8.37;
 
 import {ERC6909} from "@openzeppelin/contracts/token/ERC6909/ERC6909.sol";
+import {IERC6909} from "@openzeppelin/contracts/interfaces/IERC6909.sol";
 import {ERC6909TokenSupply} from "@openzeppelin/contracts/token/ERC6909/extensions/ERC6909TokenSupply.sol";
 import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
@@ -366,6 +367,16 @@ contract PlatformBalances is
     function inFlight(uint256 escrowId) external view returns (uint32 fromPlatform, uint32 toPlatform) {
         InFlight memory f = _inFlight[escrowId];
         return (f.fromPlatform, f.toPlatform);
+    }
+
+    /// @notice ERC-6909 transferFrom; the spender (or operator) must be active too, as on the currency.
+    function transferFrom(address sender, address receiver, uint256 id, uint256 amount)
+        public
+        override(ERC6909, IERC6909)
+        returns (bool)
+    {
+        registry.requireActive(msg.sender);
+        return super.transferFrom(sender, receiver, id, amount);
     }
 
     /// @inheritdoc ERC6909

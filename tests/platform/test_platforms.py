@@ -219,3 +219,17 @@ def test_deploy_refuses_too_few_accounts_before_sending(chain_factory):
     with pytest.raises(errors.InvalidInput, match="need 8 accounts"):
         deploy(chain, DeployConfig(platforms=[PlatformSpec(11, "X"), PlatformSpec(12, "Y")]))
     assert chain.block_number == block
+
+
+def test_a_frozen_spender_cannot_move_a_balance_it_was_allowed(system, actors, treasuries, platforms):
+    p = platforms
+    p.top_up(A, D(100), sender=actors.alice)
+    p._checked("approve", actors.carol.address, A, 5000, sender=actors.alice)
+    system.registry.freeze_address(actors.carol)
+    observe = lambda: books(system, actors, treasuries)  # noqa: E731
+    # to another customer of A (not to the frozen spender itself, which the recipient check would catch)
+    expect_refusal(observe, lambda: p._checked("transferFrom", actors.alice.address, treasuries.a.address, A, 1000,
+                                               sender=actors.carol), "AddressFrozen", account=actors.carol.address)
+    system.registry.unfreeze_address(actors.carol)
+    p._checked("transferFrom", actors.alice.address, treasuries.a.address, A, 1000, sender=actors.carol)
+    assert p.balance_of(treasuries.a, A) == D(10)
