@@ -23,7 +23,7 @@ from .core import errors
 from .currency.registry import identity_id
 from .system import System, deploy
 
-NEEDED_ACCOUNTS = 14
+NEEDED_ACCOUNTS = 13
 GAS_MONEY = 10**18  # wei given to each account the demo creates (1 ether: gas for the whole story)
 
 
@@ -56,6 +56,16 @@ def ensure_accounts(chain: Chain, needed: int, gas_money: int = GAS_MONEY) -> li
     for account in created:
         chain.send(funder, account.address, b"", value=gas_money)
     return created
+
+
+def _funded_keys(chain: Chain, n: int, gas_money: int = GAS_MONEY) -> list[Account]:
+    """`n` new accounts whose keys chainpay holds, each sent `gas_money` wei by account #0."""
+    if chain.eth_balance(chain.accounts[0]) < gas_money * (n + 1):
+        raise errors.ChainConnectionError(f"account #0 of {chain.describe()} has too little ether to fund {n} more accounts")
+    made = [chain.add_account(secrets.token_bytes(32)) for _ in range(n)]
+    for account in made:
+        chain.send(chain.accounts[0], account.address, b"", value=gas_money)
+    return made
 
 
 def run_demo(chain: Chain, console: Console | None = None) -> System:
@@ -142,8 +152,9 @@ def run_demo(chain: Chain, console: Console | None = None) -> System:
     say("   [green]paid[/] Alice -> Bob 4,900.00")
 
     _revocable_scenes(system, chain, say, alice=alice, bob=bob, shop=shop, device=a[10], officer_b=officer_b)
-    alice_b = a[13]
-    _platform_scenes(system, chain, say, alice=alice, alice_b=alice_b, shop=shop, device=a[10],
+    # Dora signs a consent off chain, so her two wallets are keys chainpay holds (new ones on any node)
+    dora = _funded_keys(chain, 2)
+    _platform_scenes(system, chain, say, dora=dora, alice=alice, shop=shop, device=a[10],
                      officers=(officer_a, officer_b), treasuries=(a[11], a[12]))
 
     table = Table(title=f"Balances ({cur.symbol})")
@@ -158,7 +169,9 @@ def run_demo(chain: Chain, console: Console | None = None) -> System:
     table.add_row("total supply", "", "", "", f"{cur.total_supply():,}", "")
     console.print()
     console.print(table)
-    console.print(_platform_table(system, people + [Person("Alice (her Platform B wallet)", alice_b, "Platform B", 2)]))
+    console.print(_platform_table(system, [Person("Dora", dora[0], "Platform A", 2),
+                                           Person("Dora (her Platform B wallet)", dora[1], "Platform B", 2),
+                                           *people]))
     return system
 
 
@@ -208,10 +221,11 @@ def _clock(timestamp: int | None) -> str:
     return "-" if timestamp is None else datetime.fromtimestamp(timestamp, timezone.utc).strftime("%a %H:%M UTC")
 
 
-def _platform_scenes(system: System, chain: Chain, say, *, alice, alice_b, shop, device, officers, treasuries) -> None:
+def _platform_scenes(system: System, chain: Chain, say, *, dora, alice, shop, device, officers, treasuries) -> None:
     """Scenes 12-15: platform balances backed by reserve, interconversion, the cap's waterfall."""
     reg, cur, p, transfers = system.registry, system.currency, system.platforms, system.transfers
     (officer_a, officer_b), (treasury_a, treasury_b) = officers, treasuries
+    dora_a, dora_b = dora
     chain.advance_time(86_400)
     say("[bold]12.[/] Next morning the platforms open balances backed by reserve (the second tier of money): "
         "every unit they issue is a unit of digital currency in their reserve, held by contract.")
@@ -220,30 +234,34 @@ def _platform_scenes(system: System, chain: Chain, say, *, alice, alice_b, shop,
                               sender=officer)
         cur.mint(treasury, Decimal(20_000))
         p.create(platform, treasury)
-    p.top_up(1, Decimal(400), sender=alice)
+    dora_id = identity_id({"name": "Dora", "id_number": "demo-Dora"})
+    reg.register_identity(dora_id, 2, dora_a, sender=officer_a)
+    reg.link_address(dora_id, dora_b, sender=officer_b, consenting=dora_a)  # her consent, signed with her key
+    cur.mint(dora_a, Decimal(1_000))
+    p.top_up(1, Decimal(400), sender=dora_a)
     p.issue(2, shop, Decimal(2_000), sender=treasury_b)
-    say(f"   Alice tops up 400.00 from her wallet at Platform A; Platform B issues 2,000.00 to the tea shop against "
-        f"its own currency. Reserves: A {p.reserve_of(1):,} for {p.supply_of(1):,} issued, B {p.reserve_of(2):,} for "
+    say(f"   Dora, a customer of Platform A with a second wallet at Platform B (linked with her signed consent), tops "
+        f"up 400.00 from her currency wallet at A; Platform B issues 2,000.00 to the tea shop against its own "
+        f"currency. Reserves: A {p.reserve_of(1):,} for {p.supply_of(1):,} issued, B {p.reserve_of(2):,} for "
         f"{p.supply_of(2):,} (ratio 100 %)")
 
-    say("[bold]13.[/] Alice moves 150.00 of her Platform A balance to her Platform B wallet: burn on A, reserve "
+    say("[bold]13.[/] Dora moves 150.00 of her Platform A balance to her Platform B wallet: burn on A, reserve "
         "A -> B, mint on B, in one transaction (same name: both wallets are hers).")
-    reg.link_address(reg.identity_of(alice), alice_b, sender=officer_b, consenting=alice)
-    moved = p.interconvert(1, 2, Decimal(150), sender=alice, to=alice_b)
+    moved = p.interconvert(1, 2, Decimal(150), sender=dora_a, to=dora_b)
     say(f"   [green]settled[/] in block {moved.receipt.block_number} ({moved.receipt.gas_used:,} gas): A balance "
-        f"{p.balance_of(alice, 1):,}, B balance {p.balance_of(alice_b, 2):,}; reserves A {p.reserve_of(1):,}, "
+        f"{p.balance_of(dora_a, 1):,}, B balance {p.balance_of(dora_b, 2):,}; reserves A {p.reserve_of(1):,}, "
         f"B {p.reserve_of(2):,}")
 
     threshold = transfers.approval_threshold()
-    say(f"[bold]14.[/] Platform A pays Alice's 6,000.00 salary into her balance; she starts moving all of it to "
+    say(f"[bold]14.[/] Platform A pays Dora's 6,000.00 salary into her balance; she starts moving all of it to "
         f"Platform B. At or above {threshold:,} the move waits in the revocable escrow for her second device.")
-    p.issue(1, alice, Decimal(6_000), sender=treasury_a)
-    reg.set_approver(reg.identity_of(alice), device, sender=officer_a)
-    big = p.interconvert(1, 2, Decimal(6_000), sender=alice, to=alice_b, memo="move salary")
+    p.issue(1, dora_a, Decimal(6_000), sender=treasury_a)
+    reg.set_approver(dora_id, device, sender=officer_a)
+    big = p.interconvert(1, 2, Decimal(6_000), sender=dora_a, to=dora_b, memo="move salary")
     say(f"   transfer {big.escrow_id}: {transfers.get(big.escrow_id).state}; the reserve left A "
         f"({p.reserve_of(1):,}) and waits in escrow ({transfers.total_held():,})")
-    transfers.revoke(big.escrow_id, sender=alice)
-    say(f"   [green]revoked[/] before her phone approves it: back in her A balance ({p.balance_of(alice, 1):,}), "
+    transfers.revoke(big.escrow_id, sender=dora_a)
+    say(f"   [green]revoked[/] before her phone approves it: back in her A balance ({p.balance_of(dora_a, 1):,}), "
         f"reserve A {p.reserve_of(1):,}")
 
     say("[bold]15.[/] Compliance caps merchant wallets (tier 4) at 1,000.00, as the digital euro caps holdings: "

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from ..chain import Account, AccountLike, Receipt
 from ..core import errors
+from ..core.abi import load_artifact
 from ..core.contract import ContractClient
 from ..core.money import Amount
 from ..currency.token import UNLIMITED, Currency
@@ -63,6 +64,12 @@ class Interconversion:
     escrow_id: int | None  # the revocable transfer carrying it; None when it settled at once
 
 
+def _require_customer(chain, registry: str, account: str) -> tuple[int, int, int]:
+    """The registry's requireCustomer(account) as a call: (identity key, tier, linking institution)."""
+    fn = load_artifact("IdentityRegistry").fn("requireCustomer")
+    return fn.decode(chain.call(registry, fn.encode([account])))
+
+
 class Platforms(ContractClient):
     """Create platforms, move money between the currency and platform balances, and between platforms."""
 
@@ -106,12 +113,13 @@ class Platforms(ContractClient):
     # ------------------------------------------------------------- money in and out
     def _pay_in(self, fn: str, permit_fn: str | None, args: tuple, units: int, payer: Account) -> Receipt:
         """An operation that pulls `units` of the payer's currency: with a held key a permit makes it
-        one transaction (checked as a call first); otherwise approve, then act, and the allowance is
-        put back if the act fails."""
+        one transaction (checked as a call first); otherwise the operation is dry-run as calls, then
+        approve, then act, and the allowance is put back if the act still fails."""
         if permit_fn is not None and payer.key is not None:
             permit = self.currency.sign_permit(payer, self.address, self.currency.from_units(units), self.chain.now + 3600)
             sig = permit.signature
             return self._checked(permit_fn, *args, permit.deadline, sig.v, sig.r, sig.s, sender=payer)
+        self._preflight_pay_in(fn, args, units, payer)
         before = self.currency.allowance(payer, self.address)
         needed = self.currency.from_units(units)
         raised = before < needed
@@ -123,6 +131,26 @@ class Platforms(ContractClient):
             if raised:
                 self.currency.approve(self.address, before, sender=payer)
             raise
+
+    def _preflight_pay_in(self, fn: str, args: tuple, units: int, payer: Account) -> None:
+        """What the approve and the act would check, in the contract's order, as calls: the approve (payer
+        active, not paused), the operator, the white list, the customer, then the pull of the payer's
+        currency (balance, limits, pause). Raises the typed error the first failing step would raise."""
+        cur = self.currency
+        self.chain.call(cur.address, cur.artifact.fn("approve").encode([self.address, units]), sender=payer)
+        platform = args[0]
+        operator, _, listed, _, _ = self._read("platformInfo", platform)  # UnknownPlatform when absent
+        if fn in ("issue", "depositReserve") and operator != payer.address:
+            raise errors.revert_class("NotOperator")(platform, payer.address)
+        if fn in ("topUp", "issue"):
+            if not listed:
+                raise errors.revert_class("PlatformNotListed")(platform)
+            customer = self.chain.account(args[1] if fn == "issue" else payer).address
+            registry = cur._read("registry")
+            _, _, linked_by = _require_customer(self.chain, registry, customer)
+            if linked_by != platform:
+                raise errors.revert_class("NotCustomer")(customer, platform)
+        self.chain.call(cur.address, cur.artifact.fn("transfer").encode([self.address, units]), sender=payer)
 
     def top_up(self, platform: int, amount: Amount, *, sender: AccountLike) -> Receipt:
         """The sender moves `amount` of its currency into `platform`'s reserve and gets that much balance."""

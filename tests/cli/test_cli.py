@@ -36,13 +36,18 @@ def test_demo_tells_the_story_and_ends_with_a_balance_table():
     assert "refused DailyLimitExceeded" in out
     assert "refused AddressFrozen" in out
     assert "Balances (eCNY)" in out
-    assert "Alice" in out and "943.50" in out and "frozen" in out
-    assert "13,600.00" in out  # total supply: 6,000 + 800 + 300 + 6,500 minted, nothing burnt
+    assert "Alice" in out and "443.50" in out and "frozen" in out
+    assert "54,600.00" in out  # total supply: 6,000 + 800 + 300 + 6,500 + 2 x 20,000 (treasuries) + 1,000 (Dora), none burnt
     # revocable transfers: a mis-sent one revoked, a large one approved and delivered, a dispute resolved
     assert "revoked within the window: Bob has 5,802.50 again" in out
     assert "transfer 2: awaiting approval" in out and "approved on the phone" in out
     assert "keeper delivers 1 due transfer(s)" in out and "Bob now has 11,802.50" in out
     assert "transfer 3: disputed" in out and "resolved to sender" in out and "escrow now holds 0.00" in out
+    # platform balances: issued against reserve, interconverted, a large one revoked, a capped wallet's excess
+    assert "settled in block" in out and "A balance 250.00, B balance 150.00" in out
+    assert "transfer 4: awaiting approval" in out and "revoked before her phone approves it" in out
+    assert "446.00 lands in its wallet" in out and "54.00 in its Platform B balance" in out
+    assert "Platform balances and reserves" in out and "reserve (8,454.00)" in out and "Dora" in out
 
 
 def test_compile_check_passes_on_the_committed_artifacts():

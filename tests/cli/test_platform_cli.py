@@ -7,12 +7,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from eth_account import Account as EthAccount
 from test_transfer_cli import cli, one_error_line
 
 import chainpay
+from chainpay.chain import Account
 from chainpay.currency.registry import identity_id
 
 pytestmark = pytest.mark.anvil
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"  # anvil's default accounts
 
 CONFIG = """
 [[platforms]]
@@ -38,7 +41,12 @@ def deployment(anvil_url, tmp_path_factory):
     officer_a, officer_b = system.chain.accounts[4], system.chain.accounts[6]
     alice, alice_b, device = system.chain.accounts[8], system.chain.accounts[9], system.chain.accounts[10]
     system.registry.register_identity(identity_id("cli-platform-alice"), 3, alice, sender=officer_a)
-    system.registry.link_address(identity_id("cli-platform-alice"), alice_b, sender=officer_b, consenting=alice)
+    # alice is a node account: her consent is signed with anvil's well-known key for account #8
+    EthAccount.enable_unaudited_hdwallet_features()
+    key = EthAccount.from_mnemonic(ANVIL_MNEMONIC, account_path="m/44'/60'/0'/0/8").key
+    assert EthAccount.from_key(key).address == alice.address
+    system.registry.link_address(identity_id("cli-platform-alice"), alice_b, sender=officer_b,
+                                 consenting=Account(alice.address, bytes(key)))
     system.registry.set_approver(identity_id("cli-platform-alice"), device, sender=officer_a)
     system.currency.mint(alice, Decimal(20_000))
     return manifest, system, alice, alice_b

@@ -233,3 +233,20 @@ def test_a_frozen_spender_cannot_move_a_balance_it_was_allowed(system, actors, t
     system.registry.unfreeze_address(actors.carol)
     p._checked("transferFrom", actors.alice.address, treasuries.a.address, A, 1000, sender=actors.carol)
     assert p.balance_of(treasuries.a, A) == D(10)
+
+
+def test_approve_then_act_path_refuses_before_sending_anything(system, actors, treasuries, platforms):
+    """Without a held key there is no permit: the operation is dry-run before its approve."""
+    p = platforms
+    observe = lambda: (system.chain.block_number, books(system, actors, treasuries))  # noqa: E731
+    expect_refusal(observe, lambda: p._pay_in("topUp", None, (A, 100), 100, actors.bob), "NotCustomer",
+                   account=actors.bob.address, platform=A)
+    expect_refusal(observe, lambda: p._pay_in("topUp", None, (A, 200_000), 200_000, actors.alice),
+                   "ERC20InsufficientBalance", sender=actors.alice.address, balance=100000, needed=200_000)
+    expect_refusal(observe, lambda: p._pay_in("issue", None, (A, actors.alice.address, 100), 100, actors.alice),
+                   "NotOperator", platform=A, caller=actors.alice.address)
+    expect_refusal(observe, lambda: p._pay_in("issue", None, (A, actors.bob.address, 100), 100, treasuries.a),
+                   "NotCustomer", account=actors.bob.address, platform=A)
+    system.registry.set_institution_active(A, False)
+    expect_refusal(observe, lambda: p._pay_in("topUp", None, (A, 100), 100, actors.alice), "PlatformNotListed",
+                   platform=A)
