@@ -88,7 +88,7 @@ contract DigitalCurrency is ERC20Permit, ERC3009, AccessControlDefaultAdminRules
     event OutflowRestored(address indexed account, bytes32 indexed identity, uint256 amount);
     event EscrowPulled(address indexed escrow, address indexed from, uint256 amount);
     event WalletClassChanged(uint8 indexed tier, uint256 singleLimit, uint256 balanceCap, uint256 annualLimit);
-    event PlatformsSet(address platforms);
+    event PlatformsSet(address indexed platforms);
     /// @notice `excess` of a payment to `account` went to its linked platform balance (its class cap).
     event Waterfall(address indexed account, uint256 excess);
     /// @notice `shortfall` of a payment by `account` came from its linked platform balance.
