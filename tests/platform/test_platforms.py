@@ -250,3 +250,12 @@ def test_approve_then_act_path_refuses_before_sending_anything(system, actors, t
     system.registry.set_institution_active(A, False)
     expect_refusal(observe, lambda: p._pay_in("topUp", None, (A, 100), 100, actors.alice), "PlatformNotListed",
                    platform=A)
+
+
+def test_the_required_reserve_rounds_up_to_the_base_unit(system, actors, treasuries, platforms):
+    p = platforms
+    p.set_ratio(A, "33.33%")
+    p.top_up(A, D("0.01"), sender=actors.alice)  # 1 base unit x 33.33 % = 0.3333 units: keep 1 unit
+    assert p.info(A).required == D("0.01") and p.info(A).excess == 0
+    p.top_up(A, D("0.02"), sender=actors.alice)  # 3 units x 33.33 % = 0.9999: still 1 unit
+    assert p.info(A).required == D("0.01") and p.info(A).excess == D("0.02")

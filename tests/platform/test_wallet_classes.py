@@ -118,3 +118,12 @@ def test_annual_limit_at_its_edge_and_across_the_year_boundary(system, actors, c
     assert cur.outflow_this_year(actors.alice) == 0
     cur.transfer(actors.bob, D(2_000), sender=actors.alice)
     assert cur.outflow_this_year(actors.alice) == D(2_000)
+
+
+def test_a_cap_lowered_below_a_balance_sends_the_whole_payment_to_the_platform(system, actors, treasuries, platforms):
+    cur, p = system.currency, platforms
+    cur.set_wallet_class(2, balance_cap=D(500))  # alice already holds 1,000: above her new cap
+    receipt = cur.transfer(actors.alice, D(10), sender=actors.bob)
+    assert receipt.event("Waterfall")["excess"] == 1000  # all of it: nothing of her 1,000 is taken away
+    assert (cur.balance_of(actors.alice), p.balance_of(actors.alice, A)) == (D(1_000), D(10))
+    assert_conserved(system, actors, treasuries)
