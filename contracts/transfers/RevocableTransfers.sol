@@ -55,7 +55,8 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
     /// @dev Two slots. `releaseAt` is 0 until the cooling-off starts (at send or at approval).
     struct Transfer {
         address from;
-        uint64 releaseAt;
+        uint56 releaseAt;
+        bool forwarded; // sent with sendFor: its money comes from and goes back to _forwarderOf[id]
         uint24 sentDay; // UTC day number of the send, for the same-day daily-limit give-back
         State state;
         address to;
@@ -176,7 +177,7 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
     /// @param memo a short purpose note the recipient sees (at most MAX_MEMO_BYTES bytes)
     /// @return id the transfer's id
     function send(address to, uint256 amount, string calldata memo) external nonReentrant returns (uint256 id) {
-        return _send(msg.sender, to, amount, memo);
+        return _send(msg.sender, to, amount, memo, false);
     }
 
     /// @notice A forwarder sends `amount` of its own currency for `from` (who holds the sender's rights)
@@ -189,7 +190,7 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
         returns (uint256 id)
     {
         if (from == address(0) || from.code.length != 0) revert InvalidSender(from);
-        id = _send(from, to, amount, memo);
+        id = _send(from, to, amount, memo, true);
         _forwarderOf[id] = msg.sender;
     }
 
@@ -207,7 +208,7 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
         bytes32 s
     ) external nonReentrant returns (uint256 id) {
         PermitOrAllowance.permitOrAllowance(token, msg.sender, address(this), amount, deadline, v, r, s);
-        return _send(msg.sender, to, amount, memo);
+        return _send(msg.sender, to, amount, memo, false);
     }
 
     // ------------------------------------------------------------------ before release
@@ -223,7 +224,7 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
             }
         }
         uint64 releaseAt = uint64(block.timestamp) + coolingOffFor(t.amount);
-        t.releaseAt = releaseAt;
+        t.releaseAt = uint56(releaseAt);
         t.state = State.Pending;
         emit TransferApproved(id, msg.sender, releaseAt);
     }
@@ -411,7 +412,10 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
     // ------------------------------------------------------------------ internals
 
     /// @dev The money comes from msg.sender (the person itself, or a forwarder sending for `from`).
-    function _send(address from, address to, uint256 amount, string calldata memo) private returns (uint256 id) {
+    function _send(address from, address to, uint256 amount, string calldata memo, bool forwarded)
+        private
+        returns (uint256 id)
+    {
         if (amount == 0) revert ZeroAmount();
         if (amount > type(uint96).max) revert AmountTooLarge(amount, type(uint96).max);
         if (to == address(0) || to == from || to == address(this)) revert InvalidRecipient(to);
@@ -424,7 +428,8 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
         uint64 releaseAt = needsApproval ? 0 : uint64(block.timestamp) + coolingOffFor(amount);
         _transfers[id] = Transfer({
             from: from,
-            releaseAt: releaseAt,
+            releaseAt: uint56(releaseAt),
+            forwarded: forwarded,
             sentDay: uint24(block.timestamp / 1 days),
             state: needsApproval ? State.AwaitingApproval : State.Pending,
             to: to,
@@ -485,10 +490,10 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
         (address to, uint256 amount) = (t.to, t.amount);
         totalHeld -= amount;
         emit TransferReleased(id, to, amount);
-        address forwarder = _forwarderOf[id];
-        if (forwarder == address(0)) {
+        if (!t.forwarded) {
             token.transfer(to, amount);
         } else {
+            address forwarder = _forwarderOf[id];
             token.transfer(forwarder, amount);
             IEscrowForwarder(forwarder).onEscrowPaid(id, to, amount);
         }
@@ -499,8 +504,8 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
     function _refund(uint256 id, Transfer storage t) private {
         (address from, uint256 amount, uint24 sentDay) = (t.from, t.amount, t.sentDay);
         totalHeld -= amount;
-        address forwarder = _forwarderOf[id];
-        if (forwarder != address(0)) {
+        if (t.forwarded) {
+            address forwarder = _forwarderOf[id];
             token.transfer(forwarder, amount);
             IEscrowForwarder(forwarder).onEscrowRefunded(id, from, amount);
             return;
