@@ -11,6 +11,7 @@ period ends.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -162,6 +163,9 @@ class ContentProvider:
         self.account = channels.chain.account(account)
         self.store = store
         self._lock = threading.Lock()  # one redemption run at a time
+        # Held around accept()'s chain reads: a server sharing an in-process chain (not thread-safe)
+        # sets its chain lock here, so signature checks and the durable store run outside it.
+        self.chain_lock: threading.RLock | contextlib.nullcontext = contextlib.nullcontext()
 
     # ------------------------------------------------------------- verifying
     def accept(self, voucher: SignedVoucher, *, content_id: int | None = None, units: int = 1) -> Accepted:
@@ -182,13 +186,14 @@ class ContentProvider:
         if voucher.amount <= stored.amount:
             raise VoucherRefused("stale", f"the voucher's amount {voucher.amount} does not exceed the last accepted "
                                           f"{stored.amount}")
-        info = self.channels.get(key.id)
-        if not info.live(self.channels.chain.now):
+        with self.chain_lock:
+            info = self.channels.get(key.id)
+            now = self.channels.chain.now
+        if not info.live(now):
             if info.state is ChannelState.CLOSED:
                 self.store.mark_closed(key.id, info.redeemed)
             raise VoucherRefused("closed", f"the channel is {info.state}" + (
                 " and its challenge period is over" if info.state is ChannelState.CLOSING else ""))
-        now = self.channels.chain.now
         if stored.consent_live(now):
             raise VoucherRefused("closing", f"the provider consented to close this channel at {stored.amount} "
                                             f"(until {stored.consent_until}): open a new channel")
@@ -198,14 +203,15 @@ class ContentProvider:
         if voucher.amount - stored.amount < due:
             raise VoucherRefused("underpaid", f"{units} unit(s) at {key.unit_price} cost {due}; the voucher adds "
                                               f"{voucher.amount - stored.amount}")
-        if not self.store.record(voucher, now):  # a concurrent request stored a higher one (or a consent) first
+        if not self.store.record(voucher, now, min_increase=due):  # a concurrent request stored one (or a consent) first
             raise VoucherRefused("stale", "a voucher with a higher amount (or a close consent) was recorded meanwhile")
         return Accepted(key, voucher.amount, voucher.amount - stored.amount, info.deposit - voucher.amount)
 
     def _channel(self, channel_id: bytes) -> StoredChannel:
         stored = self.store.get(channel_id)
         if stored is None:
-            key = self.channels.key_of(channel_id)
+            with self.chain_lock:
+                key = self.channels.key_of(channel_id)
             if key is None:
                 raise VoucherRefused("unknown_channel", "no channel with this id was opened on this contract")
             if key.provider != self.account.address:

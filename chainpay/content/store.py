@@ -3,6 +3,11 @@
 A voucher is money: it is committed (synchronous=FULL) before the content it pays for is served, so a
 crash or restart loses nothing the provider could redeem. Amounts are stored as decimal text because
 base units exceed sqlite's 64-bit integers. Safe to share between threads (one connection, a lock).
+
+Group commit: concurrent :meth:`VoucherStore.record` calls share one transaction (one fsync). The
+first caller to find no commit running becomes the leader and commits every voucher queued so far;
+the others wait until the transaction holding theirs is durable. Each call still returns only once
+its own voucher is on disk, so the durable store is no longer one fsync per paid request.
 """
 
 from __future__ import annotations
@@ -29,7 +34,16 @@ CREATE TABLE IF NOT EXISTS channels (
     consent_until INTEGER                    -- deadline of the provider's close consent (no vouchers until then)
 );
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS settlements (         -- x402 exact payments settled on chain before serving
+    tx_hash     TEXT PRIMARY KEY,
+    payer       TEXT NOT NULL,
+    content_id  INTEGER NOT NULL,
+    amount      TEXT NOT NULL
+);
 """
+
+_SET_VOUCHER = "UPDATE channels SET amount = ?, signature = ? WHERE channel_id = ?"
+_ADD_SETTLEMENT = "INSERT INTO settlements (tx_hash, payer, content_id, amount) VALUES (?, ?, ?, ?)"
 
 
 @dataclass(frozen=True)
@@ -59,7 +73,14 @@ class VoucherStore:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the connection
+        self._group = threading.Condition()  # group commit: queued vouchers, batch numbers
+        self._queue: list[tuple[str, tuple]] = []  # (statement, parameters) waiting for the next commit
+        self._queued: dict[bytes, int] = {}  # channel id -> highest queued amount (what record compares with)
+        self._filling = 1  # number of the batch new vouchers join
+        self._durable = 0  # highest batch number committed
+        self._committing = False
+        self.commits = 0  # transactions that stored vouchers (for the benchmark: vouchers per fsync)
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -73,6 +94,7 @@ class VoucherStore:
                                       "in an existing directory)") from None
 
     def close(self) -> None:
+        self.flush()
         with self._lock:
             self._db.close()
 
@@ -87,27 +109,101 @@ class VoucherStore:
             self._db.execute("INSERT OR IGNORE INTO channels (channel_id, key_json) VALUES (?, ?)",
                              (key.id, json.dumps(key.to_json())))
 
-    def record(self, voucher: SignedVoucher, now: int | None = None) -> bool:
-        """Store `voucher` if it raises the channel's latest amount and no close consent of the provider
-        is live at `now` (atomically under the lock: compared in Python, since the amounts may exceed
-        what sqlite compares exactly); False otherwise."""
-        with self._lock:
-            row = self._db.execute("SELECT amount, closed, consent_until FROM channels WHERE channel_id = ?",
-                                   (voucher.channel_id,)).fetchone()
-            if row is None or row[1] or int(row[0]) >= voucher.amount:
+    def record(self, voucher: SignedVoucher, now: int | None = None, *, min_increase: int = 1) -> bool:
+        """Store `voucher` if it raises the channel's latest amount (stored or queued) by at least
+        `min_increase` and no close consent of the provider is live at `now`; False otherwise. Returns
+        once the voucher is committed (group commit: see the module's docstring). The comparison is in
+        Python, atomic under the lock, since the amounts may exceed what sqlite compares exactly."""
+        with self._group:
+            with self._lock:
+                row = self._db.execute("SELECT amount, closed, consent_until FROM channels WHERE channel_id = ?",
+                                       (voucher.channel_id,)).fetchone()
+            if row is None or row[1]:
+                return False
+            latest = max(int(row[0]), self._queued.get(voucher.channel_id, 0))
+            if voucher.amount - latest < max(min_increase, 1):
                 return False
             if row[2] is not None and (now is None or now <= row[2]):
                 return False
-            self._db.execute("UPDATE channels SET amount = ?, signature = ? WHERE channel_id = ?",
-                             (str(voucher.amount), voucher.signature, voucher.channel_id))
-            return True
+            self._queued[voucher.channel_id] = voucher.amount
+            self._queue.append((_SET_VOUCHER, (str(voucher.amount), voucher.signature, voucher.channel_id)))
+            ticket = self._filling
+        self._wait_durable(ticket)
+        return True
+
+    def record_settlement(self, tx_hash: str, payer: str, content_id: int, amount: int) -> bool:
+        """Record an x402 settlement (its transaction) durably, in the next group commit; False if
+        that transaction was recorded before (a settlement is never booked twice)."""
+        with self._group:
+            with self._lock:
+                if self._db.execute("SELECT 1 FROM settlements WHERE tx_hash = ?", (tx_hash,)).fetchone():
+                    return False
+            if any(params[0] == tx_hash for sql, params in self._queue if sql is _ADD_SETTLEMENT):
+                return False
+            self._queue.append((_ADD_SETTLEMENT, (tx_hash, payer, content_id, str(amount))))
+            ticket = self._filling
+        self._wait_durable(ticket)
+        return True
+
+    def settlements(self) -> list[tuple[str, str, int, int]]:
+        """(tx hash, payer, content id, amount) of every recorded x402 settlement."""
+        self.flush()
+        with self._lock:
+            rows = self._db.execute("SELECT tx_hash, payer, content_id, amount FROM settlements ORDER BY rowid").fetchall()
+        return [(tx, payer, cid, int(amount)) for tx, payer, cid, amount in rows]
+
+    def flush(self) -> None:
+        """Return once every queued voucher is committed."""
+        with self._group:
+            ticket = self._filling if self._queue else self._filling - 1
+        self._wait_durable(ticket)
+
+    def _wait_durable(self, ticket: int) -> None:
+        while True:
+            with self._group:
+                while self._durable < ticket and self._committing:
+                    self._group.wait()
+                if self._durable >= ticket:
+                    return
+                # No commit running and ours is not durable: lead one for everything queued.
+                batch, self._queue = self._queue, []
+                number, self._filling = self._filling, self._filling + 1
+                self._committing = True
+            try:
+                if batch:
+                    with self._lock:
+                        self._db.execute("BEGIN IMMEDIATE")
+                        try:
+                            for sql, params in batch:
+                                self._db.execute(sql, params)
+                            self._db.execute("COMMIT")
+                        except BaseException:
+                            self._db.execute("ROLLBACK")
+                            raise
+                    self.commits += 1
+            finally:
+                with self._group:
+                    self._committing = False
+                    if batch and self._durable < number - 1:  # cannot happen: batches commit in order
+                        raise AssertionError("group commit out of order")
+                    self._durable = number
+                    for sql, params in batch:
+                        if sql is _SET_VOUCHER and self._queued.get(params[2]) == int(params[0]):
+                            del self._queued[params[2]]
+                    self._group.notify_all()
 
     def consent(self, channel_id: bytes, deadline: int) -> int:
         """Record the provider's close consent until `deadline` and return the amount it binds (the
-        latest stored), atomically: no voucher is stored on this channel until the deadline passes."""
-        with self._lock:
-            self._db.execute("UPDATE channels SET consent_until = ? WHERE channel_id = ?", (deadline, channel_id))
-            return int(self._db.execute("SELECT amount FROM channels WHERE channel_id = ?", (channel_id,)).fetchone()[0])
+        latest stored or queued), atomically with record(): no voucher is stored on this channel until
+        the deadline passes. Returns once that amount is committed."""
+        with self._group:
+            with self._lock:
+                self._db.execute("UPDATE channels SET consent_until = ? WHERE channel_id = ?", (deadline, channel_id))
+                stored = int(self._db.execute("SELECT amount FROM channels WHERE channel_id = ?",
+                                              (channel_id,)).fetchone()[0])
+            amount = max(stored, self._queued.get(channel_id, 0))
+        self.flush()
+        return amount
 
     def mark_redeemed(self, channel_id: bytes, amount: int) -> None:
         with self._lock:
@@ -123,6 +219,7 @@ class VoucherStore:
                              (str(redeemed), channel_id))
 
     def open_channels(self) -> list[StoredChannel]:
+        self.flush()
         with self._lock:
             rows = self._db.execute("SELECT key_json, amount, signature, redeemed, closed, closes_at, consent_until "
                                     "FROM channels WHERE closed = 0 ORDER BY rowid").fetchall()
