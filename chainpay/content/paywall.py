@@ -62,6 +62,7 @@ class Offer:
     content_id: int
     path: Path
     media_type: str = "application/octet-stream"
+    refundable: bool = False  # x402 exact payments settle into the revocable-transfer escrow (facilitator's)
 
 
 def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int, Offer], *,
@@ -96,7 +97,8 @@ def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int
         price, payee = offered["unit_price_units"], offered["provider"]
         accepts = [channel_requirement(channels, payee, content_id, price, max_timeout_seconds=max_timeout_seconds)]
         if facilitator is not None:
-            accepts.insert(0, facilitator.requirement(payee, price, max_timeout_seconds=max_timeout_seconds))
+            accepts.insert(0, facilitator.requirement(payee, price, max_timeout_seconds=max_timeout_seconds,
+                                                      refundable=offers[content_id].refundable))
         return offered, accepts
 
     async def payment_required(request: Request, content_id: int, error: str, reason: str,
@@ -112,7 +114,8 @@ def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int
         with lock:
             listing = catalogue.get(content_id)
             requirement = facilitator.requirement(listing.provider, channels.currency.to_units(listing.unit_price),
-                                                  max_timeout_seconds=max_timeout_seconds)
+                                                  max_timeout_seconds=max_timeout_seconds,
+                                                  refundable=offers[content_id].refundable)
         if not requirement.matches(payment["accepted"]):
             return x402.settle_response(False, network=network, error_reason=x402.VALUE_MISMATCH,
                                         error_message="the payment accepts other terms than this content's "

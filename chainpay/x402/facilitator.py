@@ -8,8 +8,17 @@ authorization on chain from the facilitator's account: the currency itself answe
 signature is good, the nonce unused, the payer and payee registered and not frozen, the currency not
 paused and the payer's identity within its daily limit. Each refusal is an x402 error code naming the
 reason (chainpay's own codes for the registry's refusals); nothing is sent. settle verifies again and
-sends the authorization; a refundable payment instead goes into the revocable-transfer escrow
-(see escrow.py), where the payer can revoke it during the cooling-off.
+sends the authorization.
+
+Refundable payments (an offer the server marks refundable, or any payment at or above the escrow's
+second-approval threshold, when the facilitator has the revocable-transfer escrow): the requirement's
+``payTo`` is the facilitator itself and its ``extra`` names the escrow and the real recipient. settle
+dry-runs both legs, then sends the authorization (payer -> facilitator) and at once the escrow transfer
+(facilitator -> recipient, memo ``x402 refundable for <payer>``); within the cooling-off,
+:meth:`Facilitator.refund` revokes it and pays the payer back. The facilitator is the escrow's sender on
+chain (the currency's escrow pull takes only from the caller; an authorization-funded escrow send would
+need a contract change), so the payer's dispute goes through the facilitator, which holds the money for
+the window: a custodial step, said as such.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ from typing import Any
 from ..chain import AccountLike, Receipt
 from ..core import errors
 from ..currency.token import Authorization, Currency, Signature
+from ..transfers.client import Transfers
 from . import protocol as p
 
 log = logging.getLogger(__name__)
@@ -32,12 +42,15 @@ class Facilitator:
     """Verifies and settles x402 ``exact`` payments in chainpay's currency, sending from `account`
     (which pays the gas). `lock` serialises chain access with others sharing an in-process chain."""
 
-    def __init__(self, currency: Currency, account: AccountLike, *, lock: threading.RLock | None = None):
+    def __init__(self, currency: Currency, account: AccountLike, *, lock: threading.RLock | None = None,
+                 escrow: Transfers | None = None):
         self.currency = currency
         self.account = currency.chain.account(account)
         self.network = p.network_of(currency.chain.chain_id)
         self.lock = lock or threading.RLock()
+        self.escrow = escrow
         self.settled: list[Receipt] = []  # every settlement this facilitator sent (for accounting)
+        self.escrowed: dict[int, tuple[str, int]] = {}  # escrow transfer id -> (payer, amount)
 
     # ------------------------------------------------------------- x402
     def supported(self) -> dict:
@@ -49,11 +62,16 @@ class Facilitator:
         """The currency's EIP-712 name and version: what an x402 client signs under."""
         return {"name": self.currency.name, "version": "1"}
 
-    def requirement(self, pay_to: str, amount: int, *, max_timeout_seconds: int = 300, extra: dict | None = None
+    def requirement(self, pay_to: str, amount: int, *, max_timeout_seconds: int = 300, refundable: bool = False
                     ) -> p.Requirement:
-        """The ``exact`` requirement for `amount` base units of the currency to `pay_to`."""
-        return p.Requirement(p.EXACT, self.network, self.currency.address, amount, pay_to, max_timeout_seconds,
-                             {**self.domain_extra(), **(extra or {})})
+        """The ``exact`` requirement for `amount` base units of the currency to `pay_to`; refundable
+        (asked, or at or above the escrow's second-approval threshold) when this facilitator has the
+        escrow: then it is paid to the facilitator, which settles into the escrow for `pay_to`."""
+        extra = self.domain_extra()
+        if self.escrow is not None and (refundable or amount >= self.currency.to_units(self.escrow.approval_threshold())):
+            extra.update(refundable=True, escrow=self.escrow.address, recipient=pay_to)
+            pay_to = self.account.address
+        return p.Requirement(p.EXACT, self.network, self.currency.address, amount, pay_to, max_timeout_seconds, extra)
 
     def verify(self, payment: dict, requirement: dict) -> dict:
         """x402 VerifyResponse: valid, or the reason it is not (nothing is sent either way)."""
@@ -71,16 +89,68 @@ class Facilitator:
         except p.X402Refused as exc:
             return p.settle_response(False, network=self.network, payer=exc.payer, error_reason=exc.reason,
                                      error_message=exc.message)
+        recipient = self._escrow_recipient(requirement)
         try:
             with self.lock:
+                if recipient is not None:  # both legs dry-run before anything is sent
+                    self._preflight_escrow(recipient, auth.value)
                 receipt = self.currency.transfer_with_authorization(auth, sender=self.account)
-        except errors.ContractRevert as exc:  # lost a race since the dry run (another settlement, a freeze)
+        except errors.ContractRevert as exc:  # the escrow leg refused, or a race lost since the dry run
             reason, message = _refusal(exc, auth)
             return p.settle_response(False, network=self.network, payer=auth.sender, error_reason=reason,
                                      error_message=message, transaction=exc.tx_hash or "")
         self.settled.append(receipt)
+        extra: dict[str, Any] = {"gasUsed": receipt.gas_used}
+        if recipient is not None:
+            extra.update(self._into_escrow(auth, recipient))
         return p.settle_response(True, network=self.network, transaction=receipt.tx_hash, payer=auth.sender,
-                                 amount=auth.value, extra={"gasUsed": receipt.gas_used})
+                                 amount=auth.value, extra=extra)
+
+    # ------------------------------------------------------------- refundable payments
+    def _escrow_recipient(self, requirement: dict) -> str | None:
+        extra = requirement.get("extra") or {}
+        if not extra.get("refundable"):
+            return None
+        if self.escrow is None or str(extra.get("escrow", "")).lower() != self.escrow.address.lower():
+            raise p.X402Refused(p.UNSUPPORTED_SCHEME, "a refundable payment names an escrow this facilitator lacks")
+        return _address(extra.get("recipient"))
+
+    def _preflight_escrow(self, recipient: str, units: int) -> None:
+        """The escrow leg's dry run. The facilitator holds the money only once the authorization is
+        settled, so a shortfall of at most `units` is expected: the currency checks the balance last
+        (after pause, registry and daily limit), so that error alone means every other check passed."""
+        try:
+            self.escrow.preflight_send(self.account, recipient, units)
+        except errors.ContractRevert as exc:
+            if type(exc).__name__ != "ERC20InsufficientBalance" or exc.balance + units < exc.needed:
+                raise
+
+    def _into_escrow(self, auth: Authorization, recipient: str) -> dict:
+        amount = self.currency.from_units(auth.value)
+        with self.lock:
+            try:
+                record = self.escrow.send(recipient, amount, sender=self.account, memo=f"x402 refundable for {auth.sender}")
+            except errors.ChainpayError:  # the preflight passed a moment ago: give the money straight back
+                log.exception("escrow leg failed after the authorization settled: refunding %s", auth.sender)
+                back = self.currency.transfer(auth.sender, amount, sender=self.account)
+                return {"escrow": "failed", "refundTransaction": back.tx_hash}
+        self.escrowed[record.id] = (auth.sender, auth.value)
+        return {"escrowTransferId": record.id, "escrowTransaction": record.receipt.tx_hash,
+                "escrowState": str(record.state), "releaseAt": record.release_at, "recipient": recipient}
+
+    def refund(self, transfer_id: int) -> tuple[Receipt, Receipt]:
+        """Revoke a refundable payment's escrow transfer (within its cooling-off: the escrow's own errors
+        otherwise) and pay its payer back; returns (revoke receipt, refund receipt)."""
+        if transfer_id not in self.escrowed:
+            raise errors.InvalidInput(f"escrow transfer {transfer_id} is not a refundable x402 payment of this facilitator")
+        payer, units = self.escrowed[transfer_id]
+        with self.lock:  # the revoke's dry run first: past the window its error, and nothing sent
+            revoke = self.escrow.artifact.fn("revoke").encode([transfer_id])
+            self.escrow.chain.call(self.escrow.address, revoke, sender=self.account)
+            revoked = self.escrow.revoke(transfer_id, sender=self.account)
+            back = self.currency.transfer(payer, self.currency.from_units(units), sender=self.account)
+        del self.escrowed[transfer_id]
+        return revoked.receipt, back
 
     # ------------------------------------------------------------- checks
     def check(self, payment: dict, requirement: dict) -> Authorization:
