@@ -116,10 +116,7 @@ def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int
             requirement = facilitator.requirement(listing.provider, channels.currency.to_units(listing.unit_price),
                                                   max_timeout_seconds=max_timeout_seconds,
                                                   refundable=offers[content_id].refundable)
-        if not requirement.matches(payment["accepted"]):
-            return x402.settle_response(False, network=network, error_reason=x402.VALUE_MISMATCH,
-                                        error_message="the payment accepts other terms than this content's "
-                                                      f"(scheme, network, asset, amount {requirement.amount}, payee)")
+        # The facilitator compares what the payment accepted, and what it signed, with this content's terms.
         result = facilitator.settle(payment, requirement.to_json())
         if result["success"]:  # the chain has it; the provider's books get it before the content goes out
             provider.store.record_settlement(result["transaction"], result["payer"], content_id,
