@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -166,6 +167,11 @@ class ContentProvider:
         # Held around accept()'s chain reads: a server sharing an in-process chain (not thread-safe)
         # sets its chain lock here, so signature checks and the durable store run outside it.
         self.chain_lock: threading.RLock | contextlib.nullcontext = contextlib.nullcontext()
+        # Seconds a channel's on-chain state (deposit, state, hold) read by accept() is reused for
+        # (0: read on every voucher). A paywall under load sets ~1 s: a top-up, hold or close is then
+        # seen within that time; a voucher above a cached deposit is re-checked against the chain.
+        self.info_ttl = 0.0
+        self._info: dict[bytes, tuple[ChannelInfo, int, float]] = {}  # id -> (info, chain time, monotonic)
 
     # ------------------------------------------------------------- verifying
     def accept(self, voucher: SignedVoucher, *, content_id: int | None = None, units: int = 1) -> Accepted:
@@ -186,9 +192,9 @@ class ContentProvider:
         if voucher.amount <= stored.amount:
             raise VoucherRefused("stale", f"the voucher's amount {voucher.amount} does not exceed the last accepted "
                                           f"{stored.amount}")
-        with self.chain_lock:
-            info = self.channels.get(key.id)
-            now = self.channels.chain.now
+        info, now = self._chain_state(key.id, fresh=False)
+        if voucher.amount > info.deposit and self.info_ttl > 0:  # a top-up since the cached read?
+            info, now = self._chain_state(key.id, fresh=True)
         if not info.live(now):
             if info.state is ChannelState.CLOSED:
                 self.store.mark_closed(key.id, info.redeemed)
@@ -206,6 +212,21 @@ class ContentProvider:
         if not self.store.record(voucher, now, min_increase=due):  # a concurrent request stored one (or a consent) first
             raise VoucherRefused("stale", "a voucher with a higher amount (or a close consent) was recorded meanwhile")
         return Accepted(key, voucher.amount, voucher.amount - stored.amount, info.deposit - voucher.amount)
+
+    def _chain_state(self, channel_id: bytes, *, fresh: bool) -> tuple[ChannelInfo, int]:
+        """(the channel as the chain sees it, the chain's clock), from the cache if younger than info_ttl."""
+        cached = self._info.get(channel_id)
+        moment = time.monotonic()
+        if cached is not None and not fresh and moment - cached[2] < self.info_ttl:
+            return cached[0], cached[1] + int(moment - cached[2])
+        with self.chain_lock:
+            info = self.channels.get(channel_id)
+            now = self.channels.chain.now
+        if self.info_ttl > 0:
+            if len(self._info) > 100_000:
+                self._info.clear()
+            self._info[channel_id] = (info, now, moment)
+        return info, now
 
     def _channel(self, channel_id: bytes) -> StoredChannel:
         stored = self.store.get(channel_id)

@@ -64,17 +64,32 @@ class Offer:
     media_type: str = "application/octet-stream"
     refundable: bool = False  # x402 exact payments settle into the revocable-transfer escrow (facilitator's)
 
+    def body(self) -> bytes:
+        """The file's bytes, re-read whenever its size or modification time changes."""
+        stat = self.path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = _BODIES.get(self.path)
+        if cached is None or cached[0] != stamp:
+            cached = _BODIES[self.path] = (stamp, self.path.read_bytes())
+        return cached[1]
+
+
+_BODIES: dict[Path, tuple[tuple[int, int], bytes]] = {}
+
 
 def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int, Offer], *,
                facilitator: Facilitator | None = None, redeem_every: float = 60.0, redeem_on_shutdown: bool = True,
-               lock: threading.RLock | None = None, max_timeout_seconds: int = 300) -> Starlette:
+               lock: threading.RLock | None = None, max_timeout_seconds: int = 300,
+               channel_state_ttl: float = 0.0) -> Starlette:
     """The paywall as an ASGI app; redeems every `redeem_every` seconds and on shutdown
     (redeem_on_shutdown=False leaves that to the next start, as after a crash). With a `facilitator`
-    (chainpay's, on the same chain) it also offers x402 ``exact`` payments to the provider."""
+    (chainpay's, on the same chain) it also offers x402 ``exact`` payments to the provider.
+    `channel_state_ttl` lets the provider reuse a channel's on-chain state that long (ContentProvider.info_ttl)."""
     lock = lock or (facilitator.lock if facilitator is not None else threading.RLock())
     if facilitator is not None:
         facilitator.lock = lock  # one chain, one lock
     provider.chain_lock = lock
+    provider.info_ttl = channel_state_ttl
     channels = provider.channels
     network = x402.network_of(channels.chain.chain_id)
 
@@ -157,8 +172,7 @@ def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int
                                           result.get("errorMessage", ""))
         # Stored (voucher) or settled and recorded (exact): only now is the content served.
         offer = offers[content_id]
-        body = await run_in_threadpool(offer.path.read_bytes)
-        return Response(body, media_type=offer.media_type, headers={x402.PAYMENT_RESPONSE: x402.encode(result)})
+        return Response(offer.body(), media_type=offer.media_type, headers={x402.PAYMENT_RESPONSE: x402.encode(result)})
 
     def settle_up() -> None:
         provider.watch()

@@ -89,18 +89,23 @@ class VoucherStore:
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(channels)")}
             if "consent_until" not in columns:  # a store written before close consents had deadlines
                 self._db.execute("ALTER TABLE channels ADD COLUMN consent_until INTEGER")
+            # A second connection for reads: in WAL mode it reads the last commit while the writer
+            # syncs the next one, so lookups never wait behind a group commit's fsync.
+            self._reader = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._read_lock = threading.Lock()
         except sqlite3.Error as exc:
             raise errors.InvalidInput(f"cannot open the voucher database {self.path}: {exc} (a writable sqlite file "
                                       "in an existing directory)") from None
 
     def close(self) -> None:
         self.flush()
-        with self._lock:
+        with self._lock, self._read_lock:
             self._db.close()
+            self._reader.close()
 
     def get(self, channel_id: bytes) -> StoredChannel | None:
-        with self._lock:
-            row = self._db.execute("SELECT key_json, amount, signature, redeemed, closed, closes_at, consent_until "
+        with self._read_lock:
+            row = self._reader.execute("SELECT key_json, amount, signature, redeemed, closed, closes_at, consent_until "
                                    "FROM channels WHERE channel_id = ?", (channel_id,)).fetchone()
         return None if row is None else _stored(row)
 
@@ -115,9 +120,9 @@ class VoucherStore:
         once the voucher is committed (group commit: see the module's docstring). The comparison is in
         Python, atomic under the lock, since the amounts may exceed what sqlite compares exactly."""
         with self._group:
-            with self._lock:
-                row = self._db.execute("SELECT amount, closed, consent_until FROM channels WHERE channel_id = ?",
-                                       (voucher.channel_id,)).fetchone()
+            with self._read_lock:  # the last commit; what is queued is in self._queued
+                row = self._reader.execute("SELECT amount, closed, consent_until FROM channels WHERE channel_id = ?",
+                                           (voucher.channel_id,)).fetchone()
             if row is None or row[1]:
                 return False
             latest = max(int(row[0]), self._queued.get(voucher.channel_id, 0))
@@ -135,8 +140,8 @@ class VoucherStore:
         """Record an x402 settlement (its transaction) durably, in the next group commit; False if
         that transaction was recorded before (a settlement is never booked twice)."""
         with self._group:
-            with self._lock:
-                if self._db.execute("SELECT 1 FROM settlements WHERE tx_hash = ?", (tx_hash,)).fetchone():
+            with self._read_lock:
+                if self._reader.execute("SELECT 1 FROM settlements WHERE tx_hash = ?", (tx_hash,)).fetchone():
                     return False
             if any(params[0] == tx_hash for sql, params in self._queue if sql is _ADD_SETTLEMENT):
                 return False
@@ -235,8 +240,16 @@ class VoucherStore:
             self._db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
 
 
+_KEYS: dict[str, ChannelKey] = {}  # parsed channel keys by their stored JSON (immutable terms)
+
+
 def _stored(row) -> StoredChannel:
     key_json, amount, signature, redeemed, closed, closes_at, consent_until = row
-    return StoredChannel(ChannelKey.from_json(json.loads(key_json)), int(amount),
+    key = _KEYS.get(key_json)
+    if key is None:
+        if len(_KEYS) > 100_000:
+            _KEYS.clear()
+        key = _KEYS[key_json] = ChannelKey.from_json(json.loads(key_json))
+    return StoredChannel(key, int(amount),
                          None if signature is None else bytes(signature), int(redeemed), bool(closed), closes_at,
                          consent_until)
