@@ -20,8 +20,13 @@ MAX_TRANSFERS = 10_000  # bounds a run's time: the eth-tester throughput runs ta
               help=f"Transfers per eth-tester throughput measurement (at most {MAX_TRANSFERS:,}).")
 @click.option("--engine-transfers", type=click.IntRange(min=10, max=10 * MAX_TRANSFERS), default=2000, show_default=True,
               help="Transfers measured on the fast engine (eth-tester runs --transfers).")
+@click.option("--paywall-seconds", type=click.FloatRange(min=0.5, max=600), default=3.0, show_default=True,
+              help="Seconds of the paywall load test's channel run (the exact run takes at most 2).")
+@click.option("--paywall-clients", type=click.IntRange(min=1, max=200), default=16, show_default=True,
+              help="Concurrent paying clients of the paywall load test's channel run.")
 @engine_option
-def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engine: str):
+def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engine: str, paywall_seconds: float,
+          paywall_clients: int):
     """Measure gas and throughput against plain baselines in one run."""
     from .. import bench as benchmarks
 
@@ -30,7 +35,8 @@ def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engin
     engine = pick_engine(engine)
     with status("benchmarking…") as shown:
         results = benchmarks.run(transfers, progress=lambda step: shown.update(f"benchmarking: {step}…"), engine=engine,
-                                 engine_transfers=engine_transfers)
+                                 engine_transfers=engine_transfers, paywall_seconds=paywall_seconds,
+                                 paywall_clients=paywall_clients)
     cur = results["currency"]
     table = Table(title="chainpay bench: currency")
     for col in ("measure", "chainpay", "baseline", "ratio"):
@@ -46,6 +52,7 @@ def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engin
     _transfers_table(results["transfers"])
     _print_content_bench(results)
     _bridge_table(results["bridge"])
+    _paywall_table(results["paywall"])
     if json_out:
         json_out.write_text(json.dumps(results, indent=2) + "\n")
         console.print(f"results written to {json_out}")
@@ -123,3 +130,20 @@ def _bridge_table(br: dict) -> None:
              ("plain currency transfer", "currency_transfer_gas"))
     _steps_table("chainpay bench: bridge crossing (gas, steady state; baseline: a plain currency transfer)",
                  [(label, br[key]) for label, key in steps], br["currency_transfer_gas"])
+
+
+def _paywall_table(pw: dict) -> None:
+    table = Table(title=f"chainpay bench: x402 paywall (uvicorn on 127.0.0.1, {pw['clients']} channel / "
+                        f"{pw['exact_clients']} exact clients, one run)")
+    for col in ("scheme", "paid requests per second", "median / p95 latency (ms)", "gas per request"):
+        table.add_column(col, justify="left" if col == "scheme" else "right")
+    table.add_row("chainpay-channel (vouchers, group commit)", f"{pw['channel_paid_requests_per_s']:,}",
+                  f"{pw['channel_latency_ms_median']} / {pw['channel_latency_ms_p95']}",
+                  f"{pw['gas_per_request_channel_1000']:,} (channel of 1,000)")
+    table.add_row("exact (one EIP-3009 transfer each)", f"{pw['exact_paid_requests_per_s']:,}",
+                  f"{pw['exact_latency_ms_median']} / {pw['exact_latency_ms_p95']}", f"{pw['gas_per_request_exact']:,}")
+    console.print(table)
+    console.print(f"channel / exact: {pw['channel_over_exact']}x requests per second; vouchers per commit "
+                  f"{pw['vouchers_per_commit']}; books checked against the chain: "
+                  f"{'all hold' if pw['books_checked'] else 'FAILED ' + str(pw['checks'])}; load average "
+                  f"{pw['load_average_before'][0]} before, {pw['load_average_after'][0]} after")

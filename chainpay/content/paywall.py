@@ -34,12 +34,12 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from ..core import errors
 from ..core.money import Amount
 from ..x402 import protocol as x402
-from ..x402.facilitator import Facilitator
+from ..x402.facilitator import Facilitator, create_facilitator_app
 from .catalogue import Catalogue
 from .parties import ContentClient, ContentProvider, VoucherRefused
 from .vouchers import SignedVoucher
@@ -228,7 +228,10 @@ def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int
                 await run_in_threadpool(locked, settle_up)
                 log.info("redeemed on shutdown")
 
-    return Starlette(routes=[Route("/content/{content_id:int}", content)], lifespan=lifespan)
+    routes = [Route("/content/{content_id:int}", content)]
+    if facilitator is not None:  # the same facilitator, for x402 resource servers elsewhere
+        routes.append(Mount("/facilitator", app=create_facilitator_app(facilitator)))
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 class PaymentRefused(errors.ChainpayError):

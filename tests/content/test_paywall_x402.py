@@ -83,6 +83,9 @@ def test_402_offers_exact_and_channel_in_x402_v2(shop, x402_paywall, chain):
         "PAYMENT-REQUIRED"]).accepts[0]
     assert (song.pay_to, song.extra["recipient"], song.extra["refundable"]) == (
         x402_paywall.facilitator.account.address, shop.provider.address, True)
+    supported = httpx.get(f"{x402_paywall.url}/facilitator/supported").json()  # the facilitator, mounted
+    assert supported["kinds"] == [{"x402Version": 2, "scheme": "exact", "network": f"eip155:{chain.chain_id}",
+                                   "extra": {"name": currency.name, "version": "1"}}]
 
 
 def test_the_official_x402_client_pays_exact_per_request(shop, x402_paywall, chain):
