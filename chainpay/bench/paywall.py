@@ -44,15 +44,18 @@ class _Driver:
                                      stdout=subprocess.PIPE, text=True)
 
     def run(self, **job) -> tuple[list, float]:
-        """(outcomes, seconds from sending the job to reading the answer)."""
-        started = time.perf_counter()
+        """(outcomes, seconds from sending the job to reading the answer); the CPU seconds the clients
+        and this (the server's) process spent on it are in self.cpu."""
+        started, cpu = time.perf_counter(), time.process_time()
         self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         elapsed = time.perf_counter() - started
         if not line:
             raise RuntimeError(f"the load driver exited ({self.proc.wait()})")
-        return [paywall_load.Outcome(**o) for o in json.loads(line)], elapsed
+        answer = json.loads(line)
+        self.cpu = {"server": time.process_time() - cpu, "clients": answer["cpu_seconds"]}
+        return [paywall_load.Outcome(**o) for o in answer["outcomes"]], elapsed
 
     def close(self) -> None:
         self.proc.stdin.close()
@@ -89,12 +92,15 @@ class _Server:
         self.thread.join(timeout=120)
 
 
-def _summary(outcomes, elapsed: float) -> dict:
+def _summary(outcomes, elapsed: float, cpu: dict) -> dict:
     served = sum(o.served for o in outcomes)
+    sent = served + sum(o.refused + o.replays_refused + o.replays_served for o in outcomes)
     latencies = sorted(x for o in outcomes for x in o.latencies)
     return {"served": served, "per_s": round(served / elapsed, 1) if elapsed else 0.0, "seconds": round(elapsed, 2),
             "refused": sum(o.refused for o in outcomes), "replays_refused": sum(o.replays_refused for o in outcomes),
             "replays_served": sum(o.replays_served for o in outcomes),
+            "server_cpu_ms_per_request": round(1000 * cpu["server"] / sent, 3) if sent else None,
+            "client_cpu_ms_per_request": round(1000 * cpu["clients"] / sent, 3) if sent else None,
             "latency_ms_median": round(1000 * statistics.median(latencies), 2) if latencies else None,
             "latency_ms_p95": round(1000 * latencies[int(0.95 * (len(latencies) - 1))], 2) if latencies else None}
 
@@ -161,13 +167,13 @@ def load_test(*, clients: int = 16, exact_clients: int = 4, duration: float = 3.
                 kind="channel", url=url, accepted=channel_req, chain_id=chain.chain_id,
                 contract=system.channels.address, channels=[(k.to_json(), c.key.hex()) for k, c in zip(keys, consumers)],
                 duration=duration, limit=limit, replay_every=replay_every)
-            channel_run = _summary(channel_out, elapsed)
+            channel_run = _summary(channel_out, elapsed, driver.cpu)
             channel_run["commits"] = store.commits - commits_before
             progress(f"paywall: {exact_clients} exact clients for {exact_duration:g} s")
             exact_out, elapsed = driver.run(kind="exact", url=url, accepted=exact_req, chain_id=chain.chain_id,
                                             payers=[(p.key.hex(), p.address) for p in payers], valid_before=valid_before,
                                             duration=exact_duration, limit=limit, replay_every=replay_every)
-            exact_run = _summary(exact_out, elapsed)
+            exact_run = _summary(exact_out, elapsed, driver.cpu)
             long_channel = gas_channel_1000 = None
             if channel_1000:
                 progress("paywall: one channel of 1,000 paid requests")
@@ -246,6 +252,9 @@ def bench_paywall(progress: Callable[[str], None] = lambda _: None, engine: str 
             "exact_latency_ms_median": run["exact"]["latency_ms_median"],
             "channel_latency_ms_p95": run["channel"]["latency_ms_p95"],
             "exact_latency_ms_p95": run["exact"]["latency_ms_p95"],
+            "channel_server_cpu_ms_per_request": run["channel"]["server_cpu_ms_per_request"],
+            "channel_client_cpu_ms_per_request": run["channel"]["client_cpu_ms_per_request"],
+            "exact_server_cpu_ms_per_request": run["exact"]["server_cpu_ms_per_request"],
             "clients": run["clients"], "exact_clients": run["exact_clients"], "seconds": duration,
             "vouchers_per_commit": round(run["channel"]["served"] / run["channel"]["commits"], 1)
             if run["channel"]["commits"] else None,

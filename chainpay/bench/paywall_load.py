@@ -155,6 +155,7 @@ def main() -> None:
     stdout, each line of input a job (so one process serves several runs without re-importing)."""
     for line in sys.stdin:
         job = json.loads(line)
+        cpu = time.process_time()
         kind = job.pop("kind")
         if kind == "channel":
             job["channels"] = [(k, bytes.fromhex(key)) for k, key in job["channels"]]
@@ -162,7 +163,8 @@ def main() -> None:
         else:
             job["payers"] = [(bytes.fromhex(key), address) for key, address in job["payers"]]
             outcomes = run_exact_clients(**job)
-        sys.stdout.write(json.dumps([asdict(o) for o in outcomes]) + "\n")
+        sys.stdout.write(json.dumps({"outcomes": [asdict(o) for o in outcomes],
+                                     "cpu_seconds": time.process_time() - cpu}) + "\n")
         sys.stdout.flush()
 
 

@@ -138,7 +138,7 @@ def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int
                                              int(result["amount"]))
         return result
 
-    def accept_voucher(payment: dict, content_id: int) -> dict:
+    async def accept_voucher(payment: dict, content_id: int) -> dict:
         accepted = payment["accepted"]
         if accepted.get("network") != network:
             raise x402.X402Refused(x402.NETWORK_MISMATCH, f"this paywall takes payment on {network}")
@@ -146,7 +146,7 @@ def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int
             raise x402.X402Refused(x402.ASSET_MISMATCH, f"channels here pay in {channels.currency.address}")
         voucher = parse_voucher(payment)
         try:
-            done = provider.accept(voucher, content_id=content_id, units=1)
+            done = await provider.accept_async(voucher, content_id=content_id, units=1)
         except VoucherRefused as exc:
             raise x402.X402Refused(exc.code, exc.reason) from None
         return x402.settle_response(True, network=network, payer=done.key.consumer, amount=done.paid,
@@ -159,7 +159,7 @@ def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int
             payment = x402.parse_payment(header)
             scheme = payment["accepted"].get("scheme")
             if scheme == x402.CHANNEL:
-                result = await run_in_threadpool(accept_voucher, payment, content_id)
+                result = await accept_voucher(payment, content_id)
             elif scheme == x402.EXACT and facilitator is not None:
                 result = await run_in_threadpool(settle_exact, payment, content_id)
             else:

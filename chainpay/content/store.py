@@ -81,6 +81,9 @@ class VoucherStore:
         self._durable = 0  # highest batch number committed
         self._committing = False
         self.commits = 0  # transactions that stored vouchers (for the benchmark: vouchers per fsync)
+        self._async_waiters: list[tuple] = []  # (batch number, loop, future) of record_async callers
+        self._committer: threading.Thread | None = None
+        self._closing = False
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -99,6 +102,11 @@ class VoucherStore:
 
     def close(self) -> None:
         self.flush()
+        with self._group:
+            self._closing = True
+            self._group.notify_all()
+        if self._committer is not None:
+            self._committer.join(timeout=30)
         with self._lock, self._read_lock:
             self._db.close()
             self._reader.close()
@@ -120,21 +128,56 @@ class VoucherStore:
         once the voucher is committed (group commit: see the module's docstring). The comparison is in
         Python, atomic under the lock, since the amounts may exceed what sqlite compares exactly."""
         with self._group:
-            with self._read_lock:  # the last commit; what is queued is in self._queued
-                row = self._reader.execute("SELECT amount, closed, consent_until FROM channels WHERE channel_id = ?",
-                                           (voucher.channel_id,)).fetchone()
-            if row is None or row[1]:
-                return False
-            latest = max(int(row[0]), self._queued.get(voucher.channel_id, 0))
-            if voucher.amount - latest < max(min_increase, 1):
-                return False
-            if row[2] is not None and (now is None or now <= row[2]):
-                return False
-            self._queued[voucher.channel_id] = voucher.amount
-            self._queue.append((_SET_VOUCHER, (str(voucher.amount), voucher.signature, voucher.channel_id)))
-            ticket = self._filling
+            ticket = self._enqueue_voucher(voucher, now, min_increase)
+        if ticket is None:
+            return False
         self._wait_durable(ticket)
         return True
+
+    def record_async(self, voucher: SignedVoucher, now: int | None = None, *, min_increase: int = 1):
+        """record() for a caller on an asyncio loop: None if refused, else an awaitable that completes
+        once the voucher is committed. A committer thread leads the group commits, so the loop never
+        waits on the disk and no worker thread is tied up per request."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        with self._group:
+            ticket = self._enqueue_voucher(voucher, now, min_increase)
+            if ticket is None:
+                return None
+            future = loop.create_future()
+            self._async_waiters.append((ticket, loop, future))
+            if self._committer is None:
+                self._committer = threading.Thread(target=self._commit_for_async, name="voucher-commits", daemon=True)
+                self._committer.start()
+            self._group.notify_all()
+        return future
+
+    def _enqueue_voucher(self, voucher: SignedVoucher, now: int | None, min_increase: int) -> int | None:
+        """Compare and queue (under self._group); the batch number it joins, or None if refused."""
+        with self._read_lock:  # the last commit; what is queued is in self._queued
+            row = self._reader.execute("SELECT amount, closed, consent_until FROM channels WHERE channel_id = ?",
+                                       (voucher.channel_id,)).fetchone()
+        if row is None or row[1]:
+            return None
+        latest = max(int(row[0]), self._queued.get(voucher.channel_id, 0))
+        if voucher.amount - latest < max(min_increase, 1):
+            return None
+        if row[2] is not None and (now is None or now <= row[2]):
+            return None
+        self._queued[voucher.channel_id] = voucher.amount
+        self._queue.append((_SET_VOUCHER, (str(voucher.amount), voucher.signature, voucher.channel_id)))
+        return self._filling
+
+    def _commit_for_async(self) -> None:
+        while True:
+            with self._group:
+                while not self._async_waiters and not self._closing:
+                    self._group.wait()
+                if not self._async_waiters:
+                    return
+                ticket = max(t for t, _, _ in self._async_waiters)
+            self._wait_durable(ticket)
 
     def record_settlement(self, tx_hash: str, payer: str, content_id: int, amount: int) -> bool:
         """Record an x402 settlement (its transaction) durably, in the next group commit; False if
@@ -195,7 +238,11 @@ class VoucherStore:
                     for sql, params in batch:
                         if sql is _SET_VOUCHER and self._queued.get(params[2]) == int(params[0]):
                             del self._queued[params[2]]
+                    ready = [w for w in self._async_waiters if w[0] <= number]
+                    self._async_waiters = [w for w in self._async_waiters if w[0] > number]
                     self._group.notify_all()
+                for _, loop, future in ready:
+                    loop.call_soon_threadsafe(_done, future)
 
     def consent(self, channel_id: bytes, deadline: int) -> int:
         """Record the provider's close consent until `deadline` and return the amount it binds (the
@@ -238,6 +285,11 @@ class VoucherStore:
     def set_meta(self, name: str, value: str) -> None:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)", (name, value))
+
+
+def _done(future) -> None:
+    if not future.done():
+        future.set_result(True)
 
 
 _KEYS: dict[str, ChannelKey] = {}  # parsed channel keys by their stored JSON (immutable terms)

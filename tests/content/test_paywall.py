@@ -59,7 +59,11 @@ def test_full_flow_pays_per_request_and_redeems_on_shutdown(shop, paywall):
     unpaid = httpx.get(url)
     assert unpaid.status_code == 402 and PAGE_BODY not in unpaid.content
     terms = unpaid.json()
-    assert terms == {"error": "payment_required", "reason": "pay with a channel voucher", "content_id": shop.page.id,
+    # The body is the x402 PaymentRequired (also in the PAYMENT-REQUIRED header) plus chainpay's channel terms.
+    x402_fields = {k: terms.pop(k) for k in ("x402Version", "resource", "accepts")}
+    assert x402_fields["x402Version"] == 2 and [a["scheme"] for a in x402_fields["accepts"]] == ["chainpay-channel"]
+    assert terms == {"error": "payment_required", "reason": "pay with x402 (PAYMENT-SIGNATURE) or a channel voucher",
+                     "content_id": shop.page.id,
                      "unit_price": "0.10", "unit_price_units": 10, "unit": "call", "available": True,
                      "currency": "eCNY", "decimals": 2, "provider": shop.provider.address,
                      "channels_contract": system.channels.address, "chain_id": system.chain.chain_id,
