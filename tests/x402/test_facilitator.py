@@ -214,3 +214,16 @@ def test_the_official_facilitator_client_talks_to_chainpay_facilitator(system, a
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+def test_refundable_payment_to_a_frozen_recipient_is_refused_before_anything_is_sent(system, actors, chain,
+                                                                                      facilitator):
+    cur = system.currency
+    req = facilitator.requirement(actors.bob.address, PRICE, refundable=True)
+    auth = cur.sign_authorization(actors.alice, facilitator.account, Decimal("0.25"))
+    system.registry.freeze_address(actors.bob)  # the escrow leg would fail: so nothing is sent at all
+    before = state(system, actors, chain)
+    settled = facilitator.settle(*payment(facilitator, auth, req))
+    assert (settled["success"], settled["errorReason"]) == (False, p.PAYEE_FROZEN)
+    assert state(system, actors, chain) == before and cur.balance_of(facilitator.account) == 0
+    assert not cur.authorization_state(actors.alice, auth.nonce)  # the authorization is still unused
