@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import deque
 from typing import Any
 
 from ..chain import AccountLike, Receipt
@@ -49,8 +50,8 @@ class Facilitator:
         self.network = p.network_of(currency.chain.chain_id)
         self.lock = lock or threading.RLock()
         self.escrow = escrow
-        self.settled: list[Receipt] = []  # every settlement this facilitator sent (for accounting)
-        self.escrowed: dict[int, tuple[str, int]] = {}  # escrow transfer id -> (payer, amount)
+        self.settled: deque[Receipt] = deque(maxlen=100_000)  # the latest settlements sent (for accounting)
+        self.escrowed: dict[int, tuple[str, int]] = {}  # escrow transfer id -> (payer, amount), this run's
 
     # ------------------------------------------------------------- x402
     def supported(self) -> dict:
@@ -141,16 +142,24 @@ class Facilitator:
     def refund(self, transfer_id: int) -> tuple[Receipt, Receipt]:
         """Revoke a refundable payment's escrow transfer (within its cooling-off: the escrow's own errors
         otherwise) and pay its payer back; returns (revoke receipt, refund receipt)."""
-        if transfer_id not in self.escrowed:
-            raise errors.InvalidInput(f"escrow transfer {transfer_id} is not a refundable x402 payment of this facilitator")
-        payer, units = self.escrowed[transfer_id]
+        payer, units = self.escrowed.get(transfer_id) or self._escrowed_on_chain(transfer_id)
         with self.lock:  # the revoke's dry run first: past the window its error, and nothing sent
             revoke = self.escrow.artifact.fn("revoke").encode([transfer_id])
             self.escrow.chain.call(self.escrow.address, revoke, sender=self.account)
             revoked = self.escrow.revoke(transfer_id, sender=self.account)
             back = self.currency.transfer(payer, self.currency.from_units(units), sender=self.account)
-        del self.escrowed[transfer_id]
+        self.escrowed.pop(transfer_id, None)
         return revoked.receipt, back
+
+    def _escrowed_on_chain(self, transfer_id: int) -> tuple[str, int]:
+        """(payer, amount) of a refundable payment sent before this process started: from the escrow
+        transfer itself (sent by this facilitator, memo naming the payer)."""
+        with self.lock:
+            record = self.escrow.get(transfer_id)
+        prefix = "x402 refundable for "
+        if record.sender != self.account.address or not record.memo.startswith(prefix):
+            raise errors.InvalidInput(f"escrow transfer {transfer_id} is not a refundable x402 payment of this facilitator")
+        return _address(record.memo[len(prefix):]), self.currency.to_units(record.amount)
 
     # ------------------------------------------------------------- checks
     def check(self, payment: dict, requirement: dict) -> Authorization:

@@ -101,7 +101,7 @@ def test_every_refusal_names_its_reason_and_sends_nothing(system, actors, chain,
         settled = facilitator.settle(pay, wire)
         assert (settled["success"], settled.get("errorReason"), settled["transaction"]) == (False, reason, ""), name
         assert state(system, actors, chain) == before, name
-    assert facilitator.settled == []
+    assert list(facilitator.settled) == []
 
 
 @pytest.mark.parametrize("condition, reason", [("frozen payer", p.PAYER_FROZEN), ("frozen payee", p.PAYEE_FROZEN),
@@ -227,3 +227,18 @@ def test_refundable_payment_to_a_frozen_recipient_is_refused_before_anything_is_
     assert (settled["success"], settled["errorReason"]) == (False, p.PAYEE_FROZEN)
     assert state(system, actors, chain) == before and cur.balance_of(facilitator.account) == 0
     assert not cur.authorization_state(actors.alice, auth.nonce)  # the authorization is still unused
+
+
+def test_a_restarted_facilitator_refunds_from_the_escrow_record(system, actors, chain, facilitator):
+    cur = system.currency
+    req = facilitator.requirement(actors.bob.address, PRICE, refundable=True)
+    auth = cur.sign_authorization(actors.alice, facilitator.account, Decimal("0.25"))
+    settled = facilitator.settle(*payment(facilitator, auth, req))
+    before = cur.balance_of(actors.alice)
+    fresh = Facilitator(cur, facilitator.account, escrow=system.transfers)  # knows nothing of this run
+    fresh.refund(settled["extra"]["escrowTransferId"])
+    assert cur.balance_of(actors.alice) == before + Decimal("0.25")
+    plain = system.transfers.send(actors.bob, Decimal(1), sender=actors.alice, memo="not x402")
+    with pytest.raises(Exception) as refused:
+        fresh.refund(plain.id)
+    assert "not a refundable x402 payment" in str(refused.value)
