@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -47,8 +48,11 @@ def test_official_x402_client_pays_a_chainpay_paywall_on_anvil(anvil_url, tmp_pa
     lock = threading.RLock()
     shop = ContentProvider(system.channels, provider, VoucherStore(tmp_path / "v.sqlite"))
     facilitator = Facilitator(system.currency, relayer, lock=lock)
+    # The x402 client dates its authorizations by the wall clock; this session's node may run ahead of it
+    # (other suites move its time), so the offer's timeout covers the gap.
+    timeout = max(300, chain.now - int(time.time()) + 300)
     app = create_app(shop, system.catalogue, {listing.id: Offer(listing.id, page, "text/plain")},
-                     facilitator=facilitator, lock=lock, redeem_every=3600)
+                     facilitator=facilitator, lock=lock, redeem_every=3600, max_timeout_seconds=timeout)
     server = Server(app).start()
     url = f"{server.url}/content/{listing.id}"
     try:

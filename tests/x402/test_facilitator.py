@@ -65,7 +65,7 @@ def test_a_good_payment_verifies_settles_once_and_moves_the_money(system, actors
 
 def _refusals(system, actors, chain, fac):
     """(name, payment, requirement, expected reason, undo) for every refusal."""
-    cur, reg = system.currency, system.registry
+    cur = system.currency
     req = fac.requirement(actors.bob.address, PRICE)
     sign = lambda who=actors.alice, **kw: cur.sign_authorization(who, actors.bob, Decimal("0.25"), **kw)  # noqa: E731
     nothing = lambda: None  # noqa: E731
