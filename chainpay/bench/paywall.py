@@ -92,6 +92,10 @@ class _Server:
         self.thread.join(timeout=120)
 
 
+def _median_ms(latencies: list[float]) -> float | None:
+    return round(1000 * statistics.median(latencies), 2) if latencies else None
+
+
 def _summary(outcomes, elapsed: float, cpu: dict) -> dict:
     served = sum(o.served for o in outcomes)
     sent = served + sum(o.refused + o.replays_refused + o.replays_served for o in outcomes)
@@ -109,7 +113,9 @@ def load_test(*, clients: int = 16, exact_clients: int = 4, duration: float = 3.
               limit: int = 100_000, replay_every: int = 25, engine: str = "edr", channel_1000: bool = True,
               progress: Callable[[str], None] = lambda _: None) -> dict:
     """Run both loads through one server and check the books; returns figures and checks (see the
-    module's docstring). `limit` bounds each client's requests, `duration` each run's seconds."""
+    module's docstring). `limit` bounds each client's requests, `duration` each run's seconds;
+    `channel_1000` adds the one-client runs (a channel of 1,000 requests for its gas per request, and
+    50 exact requests in a row, each run's median latency without queueing)."""
     from ..content import ContentProvider, VoucherStore
     from ..content.parties import ContentClient
     from ..content.paywall import Offer, create_app
@@ -174,7 +180,13 @@ def load_test(*, clients: int = 16, exact_clients: int = 4, duration: float = 3.
                                             payers=[(p.key.hex(), p.address) for p in payers], valid_before=valid_before,
                                             duration=exact_duration, limit=limit, replay_every=replay_every)
             exact_run = _summary(exact_out, elapsed, driver.cpu)
-            long_channel = gas_channel_1000 = None
+            long_channel = gas_channel_1000 = single_exact = None
+            if channel_1000:
+                progress("paywall: one exact client, 50 requests in a row (latency without queueing)")
+                (single_exact,), _ = driver.run(kind="exact", url=url, accepted=exact_req, chain_id=chain.chain_id,
+                                                payers=[(payers[0].key.hex(), payers[0].address)],
+                                                valid_before=valid_before, duration=60.0, limit=50)
+                exact_out.append(single_exact)
             if channel_1000:
                 progress("paywall: one channel of 1,000 paid requests")
                 with lock:
@@ -198,10 +210,12 @@ def load_test(*, clients: int = 16, exact_clients: int = 4, duration: float = 3.
     finally:
         chain.close()
     exact_gas = [r.gas_used for r in facilitator.settled]
+    one_by_one = {"exact": _median_ms(single_exact.latencies) if single_exact is not None else None,
+                  "channel": _median_ms(long_channel.latencies) if long_channel is not None else None}
     return {"channel": channel_run, "exact": exact_run, "checks": checks, "clients": clients,
             "exact_clients": exact_clients,
             "gas_per_request_exact": int(statistics.median(exact_gas)) if exact_gas else None,
-            "gas_channel_1000": gas_channel_1000,
+            "gas_channel_1000": gas_channel_1000, "single_client_latency_ms_median": one_by_one,
             "load_average_before": [round(x, 2) for x in load_before],
             "load_average_after": [round(x, 2) for x in load_after]}
 
@@ -251,6 +265,8 @@ def bench_paywall(progress: Callable[[str], None] = lambda _: None, engine: str 
             "channel_latency_ms_median": run["channel"]["latency_ms_median"],
             "exact_latency_ms_median": run["exact"]["latency_ms_median"],
             "channel_latency_ms_p95": run["channel"]["latency_ms_p95"],
+            "channel_latency_ms_one_client": run["single_client_latency_ms_median"]["channel"],
+            "exact_latency_ms_one_client": run["single_client_latency_ms_median"]["exact"],
             "exact_latency_ms_p95": run["exact"]["latency_ms_p95"],
             "channel_server_cpu_ms_per_request": run["channel"]["server_cpu_ms_per_request"],
             "channel_client_cpu_ms_per_request": run["channel"]["client_cpu_ms_per_request"],

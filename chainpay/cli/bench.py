@@ -142,6 +142,8 @@ def _paywall_table(pw: dict) -> None:
                   f"{pw['gas_per_request_channel_1000']:,} (channel of 1,000)")
     table.add_row("exact (one EIP-3009 transfer each)", f"{pw['exact_paid_requests_per_s']:,}",
                   f"{pw['exact_latency_ms_median']} / {pw['exact_latency_ms_p95']}", f"{pw['gas_per_request_exact']:,}")
+    table.add_row("one client, requests in a row: channel / exact", "",
+                  f"{pw['channel_latency_ms_one_client']} / {pw['exact_latency_ms_one_client']} (median)", "")
     console.print(table)
     console.print(f"channel / exact: {pw['channel_over_exact']}x requests per second; vouchers per commit "
                   f"{pw['vouchers_per_commit']}; books checked against the chain: "
