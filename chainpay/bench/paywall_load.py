@@ -107,8 +107,8 @@ async def _client(http: aiohttp.ClientSession, url: str, accepted: dict, next_pa
 async def _drive(url: str, clients: list[tuple[dict, callable]], duration: float, limit: int,
                  replay_every: int) -> list[Outcome]:
     outcomes = [Outcome() for _ in clients]
-    # aiohttp, not httpx: httpx's async client tops out near 150-200 requests/s here (measured against a
-    # trivial starlette app: 177/s, aiohttp 2,625/s), which would measure the client, not the paywall.
+    # aiohttp, not httpx: httpx's async client was several times slower against the same trivial app
+    # here (measured ad hoc), so it would measure the client, not the paywall.
     connector = aiohttp.TCPConnector(limit=max(len(clients), 1))
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as http:
         deadline = time.monotonic() + duration
