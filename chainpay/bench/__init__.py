@@ -23,6 +23,7 @@ from ..core.abi import load_artifact
 from ..currency.registry import identity_id
 from ..system import deploy
 from .paywall import bench_paywall
+from .platforms import bench_platforms
 
 log = logging.getLogger(__name__)
 
@@ -339,4 +340,5 @@ def run(transfers: int = 200, progress: Callable[[str], None] = lambda _: None, 
             "vouchers": bench_vouchers(progress=progress),
             "content_gas_per_use": bench_content_gas(progress, engine=engine),
             "bridge": bench_bridge_gas(progress, engine=engine),
+            "platforms": bench_platforms(progress, engine=engine),
             "paywall": bench_paywall(progress, engine=engine, clients=paywall_clients, duration=paywall_seconds)}

@@ -52,6 +52,7 @@ def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engin
     _transfers_table(results["transfers"])
     _print_content_bench(results)
     _bridge_table(results["bridge"])
+    _platforms_tables(results["platforms"])
     _paywall_table(results["paywall"])
     if json_out:
         json_out.write_text(json.dumps(results, indent=2) + "\n")
@@ -70,10 +71,10 @@ def _engine_table(e: dict) -> None:
     console.print(table)
 
 
-def _steps_table(title: str, rows: list[tuple[str, int]], base: int) -> None:
-    """Gas per step against a plain currency transfer (`base`), one row each."""
+def _steps_table(title: str, rows: list[tuple[str, int]], base: int, base_label: str = "x currency transfer") -> None:
+    """Gas per step against a baseline (`base`, a plain currency transfer by default), one row each."""
     table = Table(title=title)
-    for col in ("step", "gas", "x currency transfer"):
+    for col in ("step", "gas", base_label):
         table.add_column(col, justify="left" if col == "step" else "right")
     for label, gas in rows:
         table.add_row(label, f"{gas:,}", f"{gas / base:.2f}x")
@@ -130,6 +131,27 @@ def _bridge_table(br: dict) -> None:
              ("plain currency transfer", "currency_transfer_gas"))
     _steps_table("chainpay bench: bridge crossing (gas, steady state; baseline: a plain currency transfer)",
                  [(label, br[key]) for label, key in steps], br["currency_transfer_gas"])
+
+
+def _platforms_tables(pl: dict) -> None:
+    esc = pl["interconvert_through_escrow_gas"]
+    steps = (("top-up with permit (one transaction)", pl["top_up_with_permit_gas"]),
+             ("top-up (allowance already given)", pl["top_up_gas"]), ("redemption", pl["redeem_gas"]),
+             ("interconversion A -> B, settled at once", pl["interconvert_gas"]),
+             ("interconversion through the escrow: send", esc["send"]),
+             ("  second approval", esc["second_approval"]), ("  release", esc["release"]),
+             ("  whole", esc["total"]),
+             ("payment over the recipient's cap (waterfall)", pl["waterfall_transfer_gas"]),
+             ("plain OpenZeppelin ERC-20 transfer", pl["oz_erc20_transfer_gas"]))
+    _steps_table("chainpay bench: platform balances (gas, steady state; baseline: an OpenZeppelin ERC-20 transfer)",
+                 list(steps), pl["oz_erc20_transfer_gas"], "x OZ ERC-20 transfer")
+    cls = pl["currency_transfer"]
+    labels = {"no_class_limits": "no class limits (daily limit only)", "single_limit": "+ single-payment limit",
+              "annual_limit": "+ annual limit", "balance_cap": "+ recipient's balance cap",
+              "all_three": "all three, both parties in one class",
+              "all_three_recipient_in_another_class": "all three, recipient in another class"}
+    _steps_table("chainpay bench: currency transfer with wallet classes (gas; baseline: an OpenZeppelin ERC-20 transfer)",
+                 [(labels[k], v) for k, v in cls["gas"].items()], pl["oz_erc20_transfer_gas"], "x OZ ERC-20 transfer")
 
 
 def _paywall_table(pw: dict) -> None:
