@@ -96,7 +96,8 @@ def test_usage_errors_exit_2_without_traceback():
 
 def test_bench_json_has_the_documented_shape(tmp_path):
     out = tmp_path / "bench.json"
-    result = run_cli("bench", "--json", str(out), "--transfers", "10", "--engine-transfers", "50")
+    result = run_cli("bench", "--json", str(out), "--transfers", "10", "--engine-transfers", "50",
+                     "--paywall-seconds", "0.5", "--paywall-clients", "4")
     assert result.returncode == 0, result.stderr
     cur = json.loads(out.read_text())["currency"]
     # the engine section (issue 10): both engines measured in this run, same gas and typed errors
@@ -147,6 +148,13 @@ def test_bench_json_has_the_documented_shape(tmp_path):
     assert classes["gas"]["no_class_limits"] == cur["transfer_gas"]
     assert classes["cost_of_each_check"]["all_three"] == classes["gas"]["all_three"] - cur["transfer_gas"] > 0
     assert "platform balances" in result.stdout and "wallet classes" in result.stdout
+    # x402 paywall section (issue 15): measured through uvicorn; books checked; gas deterministic
+    pw = results["paywall"]
+    assert pw["books_checked"] is True and all(pw["checks"].values())
+    assert pw["exact_paid_requests_per_s"] > 0 and pw["channel_paid_requests_per_s"] > 0
+    assert pw["gas_per_request_exact"] > 21_000 and pw["gas_per_request_channel_1000"] < 300
+    assert pw["gas_per_request_channel_1000"] == round((pw["open_gas"] + pw["close_gas"]) / 1000, 1)
+    assert "x402 paywall" in result.stdout
 
 
 def test_without_node_the_fast_engine_falls_back_with_one_line(tmp_path):
