@@ -7,6 +7,11 @@ Tier 5 (institutions, and chainpay's own escrow contracts) stays unlimited.
 Revocable transfers (docs/sources.md, section 2): a transfer above 5,000 yuan needs a second
 authentication, disputes are handled within 72 hours; the 2-hour cooling-off follows the reported
 "within 2 hours" delay of indirect transfers.
+
+Wallet classes and platforms (docs/sources.md, section 4): no class limits by default (a plain wallet
+is limited only by its tier's daily limit); ECNY_LIKE_CLASSES gives tiers 1 and 2 the single-payment,
+balance-cap and annual limits of the e-CNY's class 4 and class 2 wallets. Platforms listed in the config
+are white-listed and opened at deployment, at a 100 % reserve ratio unless the config says otherwise.
 """
 
 from __future__ import annotations
@@ -52,6 +57,53 @@ MAX_BANDS = 8  # RevocableTransfers.MAX_BANDS
 MAX_PERIOD = 30 * 86_400  # RevocableTransfers.MAX_PERIOD
 ESCROW_TIER = 5  # the tier chainpay's escrow contracts are registered at (must stay unlimited)
 MAX_CHALLENGE_PERIOD = 30 * 86_400  # PaymentChannels.MAX_CHALLENGE_PERIOD
+
+
+@dataclass(frozen=True)
+class WalletClassLimits:
+    """A tier's limits beyond the daily one, in whole yuan (None = no such limit)."""
+
+    single: Decimal | None = None
+    balance_cap: Decimal | None = None
+    annual: Decimal | None = None
+
+    def validate(self, tier: int) -> None:
+        for name in ("single", "balance_cap", "annual"):
+            value = getattr(self, name)
+            if value is not None:
+                _whole_yuan(f"wallet_classes: tier {tier}'s {name}", value, MAX_LIMIT_UNITS)
+        if tier == ESCROW_TIER and self != WalletClassLimits():
+            raise InvalidInput(f"wallet_classes: tier {ESCROW_TIER} must stay unlimited (chainpay's contracts)")
+
+
+# e-CNY wallet classes (docs/sources.md, section 4): class 4 -> tier 1, class 2 -> tier 2. Their daily
+# limits stay those of DEFAULT_DAILY_LIMITS (1,000 and 5,000).
+ECNY_LIKE_CLASSES: dict[int, WalletClassLimits] = {
+    1: WalletClassLimits(single=Decimal(500), balance_cap=Decimal(1_000), annual=Decimal(10_000)),
+    2: WalletClassLimits(single=Decimal(5_000), balance_cap=Decimal(10_000), annual=Decimal(300_000)),
+}
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    """A platform opened at deployment: white-listed as institution `id`, with a KYC officer and a
+    registered treasury (operator) account, at a reserve ratio (a fraction, 1 = 100 %)."""
+
+    id: int
+    name: str
+    ratio: Decimal = Decimal(1)
+    max_tier: int = 4
+
+    def validate(self) -> None:
+        if isinstance(self.id, bool) or not isinstance(self.id, int) or not 0 < self.id < 2**32:
+            raise InvalidInput(f"platforms: id {self.id!r} is a whole number in 1..{2**32 - 1}")
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise InvalidInput(f"platforms: platform {self.id} needs a name")
+        if isinstance(self.max_tier, bool) or not isinstance(self.max_tier, int) or not 1 <= self.max_tier <= MAX_TIER:
+            raise InvalidInput(f"platforms: platform {self.id}'s max_tier is 1..{MAX_TIER}, got {self.max_tier!r}")
+        from .platform.client import ratio_to_bps
+
+        ratio_to_bps(self.ratio)
 
 
 @dataclass
@@ -120,6 +172,14 @@ class DeployConfig:
     # Seconds between the start of a DEFAULT_ADMIN handover and its acceptance, on every contract
     # (OpenZeppelin's AccessControlDefaultAdminRules; also what renouncing the admin role waits).
     admin_delay: int = 2 * 86_400
+    # Wallet classes by tier beyond the daily limits (none by default; see ECNY_LIKE_CLASSES).
+    wallet_classes: dict[int, WalletClassLimits] = field(default_factory=dict)
+    # Platforms opened at deployment (each needs two accounts of the chain: its officer and treasury).
+    platforms: list[PlatformSpec] = field(default_factory=list)
+    # The same-name rule for interconversions between platforms.
+    same_name_only: bool = True
+    # Daily interconversion threshold per identity, by tier (whole yuan; absent or None = none).
+    interconversion_thresholds: dict[int, Decimal | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.validate()  # a bad parameter is refused where it is written, not half way through a deployment
@@ -151,6 +211,26 @@ class DeployConfig:
             raise InvalidInput(f"tier {ESCROW_TIER} must stay unlimited: chainpay's escrow contracts are registered at "
                                "it and pay out on behalf of every sender")
         self.transfers.validate(self.decimals)
+        if not isinstance(self.same_name_only, bool):
+            raise InvalidInput(f"same_name_only is true or false, got {self.same_name_only!r}")
+        for tier, limits in self.wallet_classes.items():
+            if isinstance(tier, bool) or not isinstance(tier, int) or not 1 <= tier <= MAX_TIER:
+                raise InvalidInput(f"wallet_classes: tier {tier!r} does not exist (tiers are 1..{MAX_TIER})")
+            if not isinstance(limits, WalletClassLimits):
+                raise InvalidInput(f"wallet_classes: tier {tier} needs a WalletClassLimits, got {limits!r}")
+            limits.validate(tier)
+        for tier, limit in self.interconversion_thresholds.items():
+            if isinstance(tier, bool) or not isinstance(tier, int) or not 1 <= tier <= MAX_TIER:
+                raise InvalidInput(f"interconversion_thresholds: tier {tier!r} does not exist (tiers are 1..{MAX_TIER})")
+            if limit is not None:
+                _decimal(f"interconversion_thresholds: tier {tier}", limit, self.decimals)
+        ids = [spec.id for spec in self.platforms if isinstance(spec, PlatformSpec)]
+        for spec in self.platforms:
+            if not isinstance(spec, PlatformSpec):
+                raise InvalidInput(f"platforms: each entry is a PlatformSpec, got {spec!r}")
+            spec.validate()
+        if len(set(ids)) != len(ids):
+            raise InvalidInput(f"platforms: ids must differ, got {ids}")
 
     @classmethod
     def load(cls, path: str | Path) -> "DeployConfig":
@@ -170,7 +250,9 @@ class DeployConfig:
         if unknown:
             raise ChainpayError(f"unknown keys in {path}: {', '.join(sorted(unknown))} (known: {', '.join(sorted(known))})")
         try:
-            config = cls(**{k: v for k, v in raw.items() if k not in ("daily_limits", "transfers")})
+            config = cls(**{k: v for k, v in raw.items()
+                            if k not in ("daily_limits", "transfers", "wallet_classes", "platforms",
+                                         "interconversion_thresholds")})
         except InvalidInput as exc:
             raise InvalidInput(f"{path}: {exc}") from None
         if "transfers" in raw:
@@ -188,6 +270,20 @@ class DeployConfig:
             elif isinstance(limit, (int, float)) and not isinstance(limit, bool):
                 limit = Decimal(str(limit))  # a negative one is refused by validate(): only "unlimited" lifts a limit
             config.daily_limits[int(tier)] = limit
+        try:
+            config.wallet_classes = {
+                int(tier): WalletClassLimits(**{k: None if v == "unlimited" else Decimal(str(v)) for k, v in limits.items()})
+                for tier, limits in raw.get("wallet_classes", {}).items()}
+            config.platforms = [PlatformSpec(**{k: (Decimal(str(v)) if k == "ratio" and not str(v).endswith("%")
+                                                     else Decimal(str(v)[:-1]) / 100 if k == "ratio" else v)
+                                                 for k, v in spec.items()})
+                                for spec in raw.get("platforms", [])]
+            config.interconversion_thresholds = {
+                int(tier): None if v == "unlimited" else Decimal(str(v))
+                for tier, v in raw.get("interconversion_thresholds", {}).items()}
+        except (TypeError, ValueError, AttributeError, ArithmeticError) as exc:
+            raise InvalidInput(f"{path}: malformed wallet_classes, platforms or interconversion_thresholds ({exc}); "
+                               "see the README's deploy config example") from None
         try:
             config.validate()
         except InvalidInput as exc:

@@ -2,7 +2,10 @@
 platforms register their customers, payments flow across platforms in seconds, and the rules bite:
 a payment over the daily limit and a payment from a frozen account are refused. Then revocable
 transfers: a mis-sent transfer taken back within its cooling-off, a large transfer approved on the
-sender's second device and delivered by a keeper, and a dispute settled by compliance."""
+sender's second device and delivered by a keeper, and a dispute settled by compliance. Then the second
+tier: the platforms issue balances against reserve, a customer converts a balance from one platform to
+the other in one transaction, a large conversion waits for the second device and is revoked, and a
+payment over a merchant wallet's holding cap lands partly in its platform balance."""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from .core import errors
 from .currency.registry import identity_id
 from .system import System, deploy
 
-NEEDED_ACCOUNTS = 11
+NEEDED_ACCOUNTS = 13
 GAS_MONEY = 10**18  # wei given to each account the demo creates (1 ether: gas for the whole story)
 
 
@@ -53,6 +56,16 @@ def ensure_accounts(chain: Chain, needed: int, gas_money: int = GAS_MONEY) -> li
     for account in created:
         chain.send(funder, account.address, b"", value=gas_money)
     return created
+
+
+def _funded_keys(chain: Chain, n: int, gas_money: int = GAS_MONEY) -> list[Account]:
+    """`n` new accounts whose keys chainpay holds, each sent `gas_money` wei by account #0."""
+    if chain.eth_balance(chain.accounts[0]) < gas_money * (n + 1):
+        raise errors.ChainConnectionError(f"account #0 of {chain.describe()} has too little ether to fund {n} more accounts")
+    made = [chain.add_account(secrets.token_bytes(32)) for _ in range(n)]
+    for account in made:
+        chain.send(chain.accounts[0], account.address, b"", value=gas_money)
+    return made
 
 
 def run_demo(chain: Chain, console: Console | None = None) -> System:
@@ -139,6 +152,10 @@ def run_demo(chain: Chain, console: Console | None = None) -> System:
     say("   [green]paid[/] Alice -> Bob 4,900.00")
 
     _revocable_scenes(system, chain, say, alice=alice, bob=bob, shop=shop, device=a[10], officer_b=officer_b)
+    # Dora signs a consent off chain, so her two wallets are keys chainpay holds (new ones on any node)
+    dora = _funded_keys(chain, 2)
+    _platform_scenes(system, chain, say, dora=dora, alice=alice, shop=shop, device=a[10],
+                     officers=(officer_a, officer_b), treasuries=(a[11], a[12]))
 
     table = Table(title=f"Balances ({cur.symbol})")
     for col, just in (("who", "left"), ("platform", "left"), ("tier", "right"), ("status", "left"),
@@ -152,6 +169,9 @@ def run_demo(chain: Chain, console: Console | None = None) -> System:
     table.add_row("total supply", "", "", "", f"{cur.total_supply():,}", "")
     console.print()
     console.print(table)
+    console.print(_platform_table(system, [Person("Dora", dora[0], "Platform A", 2),
+                                           Person("Dora (her Platform B wallet)", dora[1], "Platform B", 2),
+                                           *people]))
     return system
 
 
@@ -199,3 +219,71 @@ def _clock(timestamp: int | None) -> str:
     from datetime import datetime, timezone
 
     return "-" if timestamp is None else datetime.fromtimestamp(timestamp, timezone.utc).strftime("%a %H:%M UTC")
+
+
+def _platform_scenes(system: System, chain: Chain, say, *, dora, alice, shop, device, officers, treasuries) -> None:
+    """Scenes 12-15: platform balances backed by reserve, interconversion, the cap's waterfall."""
+    reg, cur, p, transfers = system.registry, system.currency, system.platforms, system.transfers
+    (officer_a, officer_b), (treasury_a, treasury_b) = officers, treasuries
+    dora_a, dora_b = dora
+    chain.advance_time(86_400)
+    say("[bold]12.[/] Next morning the platforms open balances backed by reserve (the second tier of money): "
+        "every unit they issue is a unit of digital currency in their reserve, held by contract.")
+    for platform, officer, treasury in ((1, officer_a, treasury_a), (2, officer_b, treasury_b)):
+        reg.register_identity(identity_id(f"demo platform {platform} treasury"), 3 if platform == 1 else 4, treasury,
+                              sender=officer)
+        cur.mint(treasury, Decimal(20_000))
+        p.create(platform, treasury)
+    dora_id = identity_id({"name": "Dora", "id_number": "demo-Dora"})
+    reg.register_identity(dora_id, 2, dora_a, sender=officer_a)
+    reg.link_address(dora_id, dora_b, sender=officer_b, consenting=dora_a)  # her consent, signed with her key
+    cur.mint(dora_a, Decimal(1_000))
+    p.top_up(1, Decimal(400), sender=dora_a)
+    p.issue(2, shop, Decimal(2_000), sender=treasury_b)
+    say(f"   Dora, a customer of Platform A with a second wallet at Platform B (linked with her signed consent), tops "
+        f"up 400.00 from her currency wallet at A; Platform B issues 2,000.00 to the tea shop against its own "
+        f"currency. Reserves: A {p.reserve_of(1):,} for {p.supply_of(1):,} issued, B {p.reserve_of(2):,} for "
+        f"{p.supply_of(2):,} (ratio 100 %)")
+
+    say("[bold]13.[/] Dora moves 150.00 of her Platform A balance to her Platform B wallet: burn on A, reserve "
+        "A -> B, mint on B, in one transaction (same name: both wallets are hers).")
+    moved = p.interconvert(1, 2, Decimal(150), sender=dora_a, to=dora_b)
+    say(f"   [green]settled[/] in block {moved.receipt.block_number} ({moved.receipt.gas_used:,} gas): A balance "
+        f"{p.balance_of(dora_a, 1):,}, B balance {p.balance_of(dora_b, 2):,}; reserves A {p.reserve_of(1):,}, "
+        f"B {p.reserve_of(2):,}")
+
+    threshold = transfers.approval_threshold()
+    say(f"[bold]14.[/] Platform A pays Dora's 6,000.00 salary into her balance; she starts moving all of it to "
+        f"Platform B. At or above {threshold:,} the move waits in the revocable escrow for her second device.")
+    p.issue(1, dora_a, Decimal(6_000), sender=treasury_a)
+    reg.set_approver(dora_id, device, sender=officer_a)
+    big = p.interconvert(1, 2, Decimal(6_000), sender=dora_a, to=dora_b, memo="move salary")
+    say(f"   transfer {big.escrow_id}: {transfers.get(big.escrow_id).state}; the reserve left A "
+        f"({p.reserve_of(1):,}) and waits in escrow ({transfers.total_held():,})")
+    transfers.revoke(big.escrow_id, sender=dora_a)
+    say(f"   [green]revoked[/] before her phone approves it: back in her A balance ({p.balance_of(dora_a, 1):,}), "
+        f"reserve A {p.reserve_of(1):,}")
+
+    say("[bold]15.[/] Compliance caps merchant wallets (tier 4) at 1,000.00, as the digital euro caps holdings: "
+        "the excess of a payment sweeps to the merchant's platform balance (waterfall).")
+    cur.set_wallet_class(4, balance_cap=Decimal(1_000))
+    before = cur.balance_of(shop)
+    paid = cur.transfer(shop, Decimal(500), sender=alice)
+    excess = cur.from_units(paid.event("Waterfall")["excess"])
+    say(f"   Alice pays the shop 500.00 (it held {before:,}): {Decimal(500) - excess:,} lands in its wallet, "
+        f"[green]{excess:,} in its Platform B balance[/] (now {p.balance_of(shop, 2):,}); reserve B {p.reserve_of(2):,}")
+
+
+def _platform_table(system: System, people) -> Table:
+    cur, p = system.currency, system.platforms
+    table = Table(title="Platform balances and reserves")
+    for col in ("who", "Platform A balance", "Platform B balance"):
+        table.add_column(col, justify="left" if col == "who" else "right")
+    for person in people:
+        table.add_row(person.name, f"{p.balance_of(person.account, 1):,}", f"{p.balance_of(person.account, 2):,}")
+    table.add_row("issued (supply)", f"{p.supply_of(1):,}", f"{p.supply_of(2):,}")
+    table.add_row("reserve (digital currency held)", f"{p.reserve_of(1):,}", f"{p.reserve_of(2):,}")
+    in_wallets = cur.total_supply() - p.total_reserve() - system.transfers.total_held()
+    table.caption = (f"every unit of the {cur.total_supply():,} {cur.symbol} issued is in a wallet ({in_wallets:,}) or a "
+                     f"reserve ({p.total_reserve():,})")
+    return table

@@ -25,6 +25,7 @@ from .content.parties import deploy_content
 from .core import errors
 from .currency.registry import CONTRACTS_INSTITUTION, CONTRACTS_INSTITUTION_NAME, Registry
 from .currency.token import Currency
+from .platform.client import Platforms
 from .transfers.client import Transfers
 
 
@@ -42,6 +43,8 @@ class System:
     # Pay-per-use content (issue 4); None when loaded from a manifest written before they existed.
     catalogue: Catalogue | None = None
     channels: Channels | None = None
+    # Platform balances (issue 13); None when loaded from a manifest written before they existed.
+    platforms: Platforms | None = None
 
     def manifest(self) -> dict:
         manifest = {
@@ -58,6 +61,8 @@ class System:
         if self.catalogue is not None and self.channels is not None:
             manifest["contracts"]["ContentCatalogue"] = {"address": self.catalogue.address, "artifact": "ContentCatalogue"}
             manifest["contracts"]["PaymentChannels"] = {"address": self.channels.address, "artifact": "PaymentChannels"}
+        if self.platforms is not None:
+            manifest["contracts"]["PlatformBalances"] = {"address": self.platforms.address, "artifact": "PlatformBalances"}
         return manifest
 
     def save(self, path: str | Path) -> Path:
@@ -72,6 +77,9 @@ class System:
         if not holders:
             raise errors.ManifestError(f"no {name} holder in this deployment")
         return self.chain.account(holders[0])
+
+
+FIRST_PLATFORM_ACCOUNT = 4  # platform i's officer is account 4 + 2i, its treasury (operator) 4 + 2i + 1
 
 
 def _role_holders(chain: Chain, roles: dict[str, list[str]]) -> dict[str, Account]:
@@ -97,6 +105,11 @@ def deploy(
     config.validate()
     if not chain.accounts:
         raise errors.ChainConnectionError(f"{chain.describe()} has no accounts to deploy from: pass private keys")
+    needed = FIRST_PLATFORM_ACCOUNT + 2 * len(config.platforms)
+    if config.platforms and len(chain.accounts) < needed:
+        raise errors.InvalidInput(
+            f"{len(config.platforms)} platform(s) need {needed} accounts on {chain.describe()} (each platform's KYC "
+            f"officer and treasury come after the four role accounts); it has {len(chain.accounts)}")
     deployed: dict[str, str] = {}
 
     def step(name: str, args: list, sender: Account):
@@ -150,13 +163,42 @@ def _deploy(chain: Chain, config: DeployConfig, step, admin, issuer, compliance,
     registry.register_contract(escrow.contract_address, "RevocableTransfers", institution=CONTRACTS_INSTITUTION)
     currency.grant_role("ESCROW", escrow.contract_address)
     transfers = Transfers(chain, escrow.contract_address, currency, holders, deployed_at_block=start_block)
+    platforms = _deploy_platforms(chain, config, step, registry, currency, transfers, admin_a, compliance_a, holders)
     catalogue, channels, content_receipts = deploy_content(
         chain, registry, currency, admin_a, challenge_period=config.channel_challenge_period,
         institution=CONTRACTS_INSTITUTION, role_holders=holders, admin_delay=config.admin_delay,
         deployed_at_block=start_block)
     return System(chain, registry, currency, transfers, roles, start_block,
                   {"IdentityRegistry": reg, "DigitalCurrency": cur, "RevocableTransfers": escrow, **content_receipts},
-                  catalogue=catalogue, channels=channels)
+                  catalogue=catalogue, channels=channels, platforms=platforms)
+
+
+def _deploy_platforms(chain: Chain, config: DeployConfig, step, registry: Registry, currency: Currency,
+                      transfers: Transfers, admin: Account, compliance: Account,
+                      holders: dict[str, Account]) -> Platforms:
+    """PlatformBalances wired to the currency (waterfalls) and the escrow (large interconversions),
+    the configured wallet classes and thresholds, and the configured platforms: each white-listed
+    with a KYC officer and a registered treasury account."""
+    from .currency.registry import identity_id
+
+    receipt = step("PlatformBalances", [currency.address, transfers.address, admin.address, compliance.address,
+                                        config.same_name_only, config.admin_delay], admin)
+    platforms = Platforms(chain, receipt.contract_address, currency, holders)
+    registry.register_contract(platforms.address, "PlatformBalances", institution=CONTRACTS_INSTITUTION)
+    currency.set_platforms(platforms.address, sender=admin)
+    transfers.grant_role("FORWARDER", platforms.address, sender=admin)
+    for tier, limits in sorted(config.wallet_classes.items()):
+        currency.set_wallet_class(tier, single=limits.single, balance_cap=limits.balance_cap, annual=limits.annual)
+    for tier, threshold in sorted(config.interconversion_thresholds.items()):
+        platforms.set_daily_threshold(tier, threshold)
+    for i, spec in enumerate(config.platforms):
+        officer = chain.accounts[FIRST_PLATFORM_ACCOUNT + 2 * i]
+        treasury = chain.accounts[FIRST_PLATFORM_ACCOUNT + 2 * i + 1]
+        registry.add_institution(spec.id, spec.name, spec.max_tier)
+        registry.add_kyc_officer(officer, spec.id)
+        registry.register_identity(identity_id(f"platform-{spec.id}-treasury"), spec.max_tier, treasury, sender=officer)
+        platforms.create(spec.id, treasury, spec.ratio)
+    return platforms
 
 
 def load(manifest: str | Path | dict, chain: Chain | None = None, *, private_keys=()) -> System:
@@ -190,9 +232,12 @@ def load(manifest: str | Path | dict, chain: Chain | None = None, *, private_key
         catalogue = Catalogue(chain, contracts["ContentCatalogue"]["address"], currency, holders)
         channels = Channels(chain, contracts["PaymentChannels"]["address"], currency, holders,
                             deployed_at_block=start_block)
+    platforms = None
+    if "PlatformBalances" in contracts:
+        platforms = Platforms(chain, contracts["PlatformBalances"]["address"], currency, holders)
     system = System(chain, Registry(chain, registry_addr, holders), currency, transfers, roles, start_block,
-                    catalogue=catalogue, channels=channels)
-    for client in (system.registry, currency, transfers, catalogue, channels):
+                    catalogue=catalogue, channels=channels, platforms=platforms)
+    for client in (system.registry, currency, transfers, catalogue, channels, platforms):
         if client is not None:
             client.check_code()  # an empty table from a dead address is worse than a clear refusal
     return system

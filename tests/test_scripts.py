@@ -24,7 +24,12 @@ EXPECTED = {
                                           "provider 2.25, platform 0.25, consumer 47.50 eCNY"]),
     "bridge_crossing.py": ([], ["delivered: 250 in", "fee 0.25", "money is on B (delivered)",
                                 "person held 20000.00 on A and B together, now 19999.75"]),
+    "platform_balances.py": ([], ["reserve 600.00, issued 600.00", "moved 500.00 from Pay A to Pay B", "refused: NotSameName",
+                                  "may take out 400.00", "its reserve is now 0.00, and 400.00 of her balance is backed by nothing"]),
     "study_small.py": (["--transfers", "6", "--out", "out"], ["cross-chain bridge (HTLC)", "report: out/report.md"]),
+    "x402_pay.py": (["--requests", "3"], ["exact: 'one paid article', settled in 0x", "10 base units",
+                                          "3 exact payments and 3 vouchers paid; alice holds 9.70, provider 0.30, "
+                                          "vouchers redeemed 0.30"]),
 }
 RPC_SCRIPTS = ("deploy.py", "onboard_platform.py", "pay_and_revoke.py", "pay_per_use.py")
 

@@ -22,6 +22,8 @@ from ..core import errors
 from ..core.abi import load_artifact
 from ..currency.registry import identity_id
 from ..system import deploy
+from .paywall import bench_paywall
+from .platforms import bench_platforms
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +329,7 @@ def bench_bridge_gas(progress: Callable[[str], None] = lambda _: None, engine: s
 
 
 def run(transfers: int = 200, progress: Callable[[str], None] = lambda _: None, engine: str = "eth-tester",
-        engine_transfers: int = 2000) -> dict:
+        engine_transfers: int = 2000, paywall_seconds: float = 3.0, paywall_clients: int = 16) -> dict:
     """Every benchmark section; a new feature adds its section as a module of this package
     (chainpay/bench/<feature>.py) and one entry here. The currency section compares the SDK
     with web3.py on eth-tester; the gas sections run on `engine` (their figures are the same on every
@@ -337,4 +339,6 @@ def run(transfers: int = 200, progress: Callable[[str], None] = lambda _: None, 
             "transfers": bench_transfers(progress, engine=engine),
             "vouchers": bench_vouchers(progress=progress),
             "content_gas_per_use": bench_content_gas(progress, engine=engine),
-            "bridge": bench_bridge_gas(progress, engine=engine)}
+            "bridge": bench_bridge_gas(progress, engine=engine),
+            "platforms": bench_platforms(progress, engine=engine),
+            "paywall": bench_paywall(progress, engine=engine, clients=paywall_clients, duration=paywall_seconds)}

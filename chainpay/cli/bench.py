@@ -20,8 +20,13 @@ MAX_TRANSFERS = 10_000  # bounds a run's time: the eth-tester throughput runs ta
               help=f"Transfers per eth-tester throughput measurement (at most {MAX_TRANSFERS:,}).")
 @click.option("--engine-transfers", type=click.IntRange(min=10, max=10 * MAX_TRANSFERS), default=2000, show_default=True,
               help="Transfers measured on the fast engine (eth-tester runs --transfers).")
+@click.option("--paywall-seconds", type=click.FloatRange(min=0.5, max=600), default=3.0, show_default=True,
+              help="Seconds of the paywall load test's channel run (the exact run takes at most 2).")
+@click.option("--paywall-clients", type=click.IntRange(min=1, max=200), default=16, show_default=True,
+              help="Concurrent paying clients of the paywall load test's channel run.")
 @engine_option
-def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engine: str):
+def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engine: str, paywall_seconds: float,
+          paywall_clients: int):
     """Measure gas and throughput against plain baselines in one run."""
     from .. import bench as benchmarks
 
@@ -30,7 +35,8 @@ def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engin
     engine = pick_engine(engine)
     with status("benchmarking…") as shown:
         results = benchmarks.run(transfers, progress=lambda step: shown.update(f"benchmarking: {step}…"), engine=engine,
-                                 engine_transfers=engine_transfers)
+                                 engine_transfers=engine_transfers, paywall_seconds=paywall_seconds,
+                                 paywall_clients=paywall_clients)
     cur = results["currency"]
     table = Table(title="chainpay bench: currency")
     for col in ("measure", "chainpay", "baseline", "ratio"):
@@ -46,6 +52,8 @@ def bench(json_out: Optional[Path], transfers: int, engine_transfers: int, engin
     _transfers_table(results["transfers"])
     _print_content_bench(results)
     _bridge_table(results["bridge"])
+    _platforms_tables(results["platforms"])
+    _paywall_table(results["paywall"])
     if json_out:
         json_out.write_text(json.dumps(results, indent=2) + "\n")
         console.print(f"results written to {json_out}")
@@ -63,10 +71,10 @@ def _engine_table(e: dict) -> None:
     console.print(table)
 
 
-def _steps_table(title: str, rows: list[tuple[str, int]], base: int) -> None:
-    """Gas per step against a plain currency transfer (`base`), one row each."""
+def _steps_table(title: str, rows: list[tuple[str, int]], base: int, base_label: str = "x currency transfer") -> None:
+    """Gas per step against a baseline (`base`, a plain currency transfer by default), one row each."""
     table = Table(title=title)
-    for col in ("step", "gas", "x currency transfer"):
+    for col in ("step", "gas", base_label):
         table.add_column(col, justify="left" if col == "step" else "right")
     for label, gas in rows:
         table.add_row(label, f"{gas:,}", f"{gas / base:.2f}x")
@@ -123,3 +131,43 @@ def _bridge_table(br: dict) -> None:
              ("plain currency transfer", "currency_transfer_gas"))
     _steps_table("chainpay bench: bridge crossing (gas, steady state; baseline: a plain currency transfer)",
                  [(label, br[key]) for label, key in steps], br["currency_transfer_gas"])
+
+
+def _platforms_tables(pl: dict) -> None:
+    esc = pl["interconvert_through_escrow_gas"]
+    steps = (("top-up with permit (one transaction)", pl["top_up_with_permit_gas"]),
+             ("top-up (allowance already given)", pl["top_up_gas"]), ("redemption", pl["redeem_gas"]),
+             ("interconversion A -> B, settled at once", pl["interconvert_gas"]),
+             ("interconversion through the escrow: send", esc["send"]),
+             ("  second approval", esc["second_approval"]), ("  release", esc["release"]),
+             ("  whole", esc["total"]),
+             ("payment over the recipient's cap (waterfall)", pl["waterfall_transfer_gas"]),
+             ("plain OpenZeppelin ERC-20 transfer", pl["oz_erc20_transfer_gas"]))
+    _steps_table("chainpay bench: platform balances (gas, steady state; baseline: an OpenZeppelin ERC-20 transfer)",
+                 list(steps), pl["oz_erc20_transfer_gas"], "x OZ ERC-20 transfer")
+    cls = pl["currency_transfer"]
+    labels = {"no_class_limits": "no class limits (daily limit only)", "single_limit": "+ single-payment limit",
+              "annual_limit": "+ annual limit", "balance_cap": "+ recipient's balance cap",
+              "all_three": "all three, both parties in one class",
+              "all_three_recipient_in_another_class": "all three, recipient in another class"}
+    _steps_table("chainpay bench: currency transfer with wallet classes (gas; baseline: an OpenZeppelin ERC-20 transfer)",
+                 [(labels[k], v) for k, v in cls["gas"].items()], pl["oz_erc20_transfer_gas"], "x OZ ERC-20 transfer")
+
+
+def _paywall_table(pw: dict) -> None:
+    table = Table(title=f"chainpay bench: x402 paywall (uvicorn on 127.0.0.1, {pw['clients']} channel / "
+                        f"{pw['exact_clients']} exact clients, one run)")
+    for col in ("scheme", "paid requests per second", "median / p95 latency (ms)", "gas per request"):
+        table.add_column(col, justify="left" if col == "scheme" else "right")
+    table.add_row("chainpay-channel (vouchers, group commit)", f"{pw['channel_paid_requests_per_s']:,}",
+                  f"{pw['channel_latency_ms_median']} / {pw['channel_latency_ms_p95']}",
+                  f"{pw['gas_per_request_channel_1000']:,} (channel of 1,000)")
+    table.add_row("exact (one EIP-3009 transfer each)", f"{pw['exact_paid_requests_per_s']:,}",
+                  f"{pw['exact_latency_ms_median']} / {pw['exact_latency_ms_p95']}", f"{pw['gas_per_request_exact']:,}")
+    table.add_row("one client, requests in a row: channel / exact", "",
+                  f"{pw['channel_latency_ms_one_client']} / {pw['exact_latency_ms_one_client']} (median)", "")
+    console.print(table)
+    console.print(f"channel / exact: {pw['channel_over_exact']}x requests per second; vouchers per commit "
+                  f"{pw['vouchers_per_commit']}; books checked against the chain: "
+                  f"{'all hold' if pw['books_checked'] else 'FAILED ' + str(pw['checks'])}; load average "
+                  f"{pw['load_average_before'][0]} before, {pw['load_average_after'][0]} after")

@@ -36,14 +36,30 @@ def _parse_offer(value: str):
               help="sqlite file that keeps the latest voucher of every channel.")
 @click.option("--redeem-every", type=click.FloatRange(min=0.1), default=60.0, show_default=True,
               help="Seconds between redemption rounds (also at startup and on shutdown).")
+@click.option("--facilitator", "facilitator_account", default=None, metavar="ACCOUNT",
+              help="Also take x402 `exact` payments (EIP-3009), settled by this account (it pays the gas; "
+                   "its key in CHAINPAY_PRIVATE_KEYS); serves the facilitator at /facilitator too.")
+@click.option("--refundable", "refundable", multiple=True, type=int, metavar="CONTENT_ID",
+              help="x402 exact payments for this listing settle into the revocable-transfer escrow (repeatable).")
+@click.option("--channel-state-ttl", type=click.FloatRange(min=0, max=60), default=1.0, show_default=True,
+              help="Seconds a channel's on-chain state is reused between vouchers (0: read it for every voucher).")
 def serve_content(manifest: Path, port: int, host: str, provider: str, offers: tuple[str, ...], db: Path,
-                  redeem_every: float):
-    """HTTP paywall: GET /content/ID answers 402 with the terms, or the content for a valid voucher."""
+                  redeem_every: float, facilitator_account: str | None, refundable: tuple[int, ...],
+                  channel_state_ttl: float):
+    """HTTP paywall speaking x402: GET /content/ID answers 402 with PAYMENT-REQUIRED (channel vouchers,
+    and exact payments with --facilitator), or the content for a valid payment."""
+    from dataclasses import replace
+
     from ..content.parties import ContentProvider
     from ..content.paywall import create_app, run_server
     from ..content.store import VoucherStore
+    from ..x402 import Facilitator
 
     parsed = {o.content_id: o for o in (_parse_offer(v) for v in offers)}
+    for content_id in refundable:
+        if content_id not in parsed:
+            raise click.BadParameter(f"--refundable {content_id} names no --offer", param_hint="--refundable")
+        parsed[content_id] = replace(parsed[content_id], refundable=True)
     check_writable_file(db, "voucher database")
     system = load_system(manifest)
     if system.channels is None or system.catalogue is None:
@@ -53,8 +69,17 @@ def serve_content(manifest: Path, port: int, host: str, provider: str, offers: t
         listing = system.catalogue.get(content_id)
         if listing.provider != who.address:
             raise errors.InvalidInput(f"listing {content_id} belongs to {listing.provider}, not to {who.address}")
+    facilitator = None
+    if facilitator_account is not None:
+        relayer = system.chain.account(int(facilitator_account) if facilitator_account.strip().isdigit()
+                                       else facilitator_account)
+        facilitator = Facilitator(system.currency, relayer, escrow=system.transfers)
+    elif refundable:
+        raise click.BadParameter("refundable payments are x402 exact payments: pass --facilitator too",
+                                 param_hint="--refundable")
     store = VoucherStore(db)
-    app_ = create_app(ContentProvider(system.channels, who, store), system.catalogue, parsed, redeem_every=redeem_every)
+    app_ = create_app(ContentProvider(system.channels, who, store), system.catalogue, parsed, redeem_every=redeem_every,
+                      facilitator=facilitator, channel_state_ttl=channel_state_ttl)
     console.print(f"paywall for {len(parsed)} listing(s) on http://{host}:{port}/content/ID (vouchers in {db})")
     try:
         run_server(app_, host, port)

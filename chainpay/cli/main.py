@@ -15,6 +15,7 @@ from .common import describe_revert
 from .connector import connector_group
 from .content import serve_content
 from .deploy import compile_cmd, demo, deploy
+from .platform import platform_group
 from .study import study
 from .transfer import transfer
 
@@ -24,7 +25,7 @@ def app() -> None:
     pass
 
 
-for command in (compile_cmd, deploy, demo, bench, transfer, serve_content, study, connector_group):
+for command in (compile_cmd, deploy, demo, bench, transfer, platform_group, serve_content, study, connector_group):
     app.add_command(command)
 
 

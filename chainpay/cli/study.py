@@ -81,7 +81,13 @@ def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int,
         with status("study bridging: starting") as lines:
             rows = bridging.run_replicates(cfg, transfers, seed, replicates, paths=paths, engine=engine,
                                            progress=lambda group, n: lines.update(f"study bridging: {names[group]} {n:,}/{total:,}"))
-    written = report.write_all(rows, cfg, out, seed=seed, faults=faults)
+    failure = None
+    if "platform-interconvert" in paths:
+        from ..studies import platform_failure
+
+        with status("study bridging: a platform's insider drains its reserve (on chain)"):
+            failure = platform_failure.run(cfg, engine)
+    written = report.write_all(rows, cfg, out, seed=seed, faults=faults, failure=failure)
     table = Table(title=f"chainpay study bridging: {transfers:,} transfers x {replicates} replicate(s), seed {seed}")
     for col in ("path", "arrived", "failure rate %", "mean time", "p95", "cost % of volume", "median cost %"):
         table.add_column(col, justify="left" if col == "path" else "right")
@@ -91,6 +97,13 @@ def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int,
                       report.duration(s["mean_s"].value), report.duration(s["p95_s"].value), s["cost_pct"].fmt(".3f"),
                       s["median_cost_pct"].fmt(".2f"))
     console.print(table)
+    if failure:
+        drain = Table(title="a platform's insider drains what its reserve ratio allows; the platform fails")
+        for col in ("reserve ratio", "customers' balances", "drained", "customers got back", "customers lost"):
+            drain.add_column(col, justify="left" if col == "reserve ratio" else "right")
+        for r in failure:
+            drain.add_row(r.label, f"{r.supply:,.2f}", f"{r.drained:,.2f}", f"{r.recovered:,.2f}", f"{r.lost:,.2f} ({r.lost_pct:.0f} %)")
+        console.print(drain)
     console.print(f"wrote {written['report'].name}, {written['csv'].name} and {len(written) - 2} charts in {out}")
 
 

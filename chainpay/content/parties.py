@@ -11,8 +11,10 @@ period ends.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -154,6 +156,21 @@ class Accepted:
     remaining: int  # deposit not yet signed over
 
 
+@dataclass(frozen=True)
+class _Checked:
+    accepted: Accepted
+    now: int  # the chain's clock the checks used
+    due: int  # the least the voucher must add
+
+
+class _NeedsChain(Exception):
+    """check(chain=False) would have to read the chain (or write the store)."""
+
+
+def _raced() -> VoucherRefused:
+    return VoucherRefused("stale", "a voucher with a higher amount (or a close consent) was recorded meanwhile")
+
+
 class ContentProvider:
     """Verifies, stores and redeems the vouchers of channels to this provider's listings."""
 
@@ -162,15 +179,50 @@ class ContentProvider:
         self.account = channels.chain.account(account)
         self.store = store
         self._lock = threading.Lock()  # one redemption run at a time
+        # Held around accept()'s chain reads: a server sharing an in-process chain (not thread-safe)
+        # sets its chain lock here, so signature checks and the durable store run outside it.
+        self.chain_lock: threading.RLock | contextlib.nullcontext = contextlib.nullcontext()
+        # Seconds a channel's on-chain state (deposit, state, hold) read by accept() is reused for
+        # (0: read on every voucher). A paywall under load sets ~1 s: a top-up, hold or close is then
+        # seen within that time; a voucher above a cached deposit is re-checked against the chain.
+        self.info_ttl = 0.0
+        self._info: dict[bytes, tuple[ChannelInfo, int, float]] = {}  # id -> (info, chain time, monotonic)
 
     # ------------------------------------------------------------- verifying
     def accept(self, voucher: SignedVoucher, *, content_id: int | None = None, units: int = 1) -> Accepted:
         """Check `voucher` as payment for `units` uses of `content_id` and store it durably; raises
         VoucherRefused (nothing stored) when any rule fails."""
+        checked = self.check(voucher, content_id=content_id, units=units)
+        if not self.store.record(voucher, checked.now, min_increase=checked.due):
+            raise _raced()
+        return checked.accepted
+
+    async def accept_async(self, voucher: SignedVoucher, *, content_id: int | None = None, units: int = 1) -> Accepted:
+        """accept() on an asyncio loop: checks in the loop when the channel's state is cached (else in a
+        worker thread) and awaits the durable store without holding a thread (VoucherStore.record_async)."""
+        try:
+            checked = self.check(voucher, content_id=content_id, units=units, chain=False)
+        except _NeedsChain:
+            from starlette.concurrency import run_in_threadpool
+
+            checked = await run_in_threadpool(self.check, voucher, content_id=content_id, units=units)
+        stored = self.store.record_async(voucher, checked.now, min_increase=checked.due)
+        if stored is None:
+            raise _raced()
+        await stored
+        return checked.accepted
+
+    def check(self, voucher: SignedVoucher, *, content_id: int | None = None, units: int = 1,
+              chain: bool = True) -> "_Checked":
+        """Every rule of accept() except storing; chain=False raises _NeedsChain instead of reading the chain."""
         if not isinstance(voucher, SignedVoucher):
             raise VoucherRefused("malformed", f"not a signed voucher: {voucher!r:.80} (SignedVoucher.from_header "
                                               "parses the X-Chainpay-Voucher header)")
-        stored = self._channel(voucher.channel_id)
+        stored = self.store.get(voucher.channel_id)
+        if stored is None:
+            if not chain:
+                raise _NeedsChain
+            stored = self._channel(voucher.channel_id)
         key = stored.key
         if content_id is not None and key.content_id != content_id:
             raise VoucherRefused("wrong_content", f"the channel pays for content {key.content_id}, not {content_id}")
@@ -182,13 +234,16 @@ class ContentProvider:
         if voucher.amount <= stored.amount:
             raise VoucherRefused("stale", f"the voucher's amount {voucher.amount} does not exceed the last accepted "
                                           f"{stored.amount}")
-        info = self.channels.get(key.id)
-        if not info.live(self.channels.chain.now):
+        info, now = self._chain_state(key.id, fresh=False, chain=chain)
+        if voucher.amount > info.deposit and self.info_ttl > 0:  # a top-up since the cached read?
+            info, now = self._chain_state(key.id, fresh=True, chain=chain)
+        if not info.live(now):
             if info.state is ChannelState.CLOSED:
+                if not chain:
+                    raise _NeedsChain  # the store is written from a worker thread, not the loop
                 self.store.mark_closed(key.id, info.redeemed)
             raise VoucherRefused("closed", f"the channel is {info.state}" + (
                 " and its challenge period is over" if info.state is ChannelState.CLOSING else ""))
-        now = self.channels.chain.now
         if stored.consent_live(now):
             raise VoucherRefused("closing", f"the provider consented to close this channel at {stored.amount} "
                                             f"(until {stored.consent_until}): open a new channel")
@@ -198,14 +253,31 @@ class ContentProvider:
         if voucher.amount - stored.amount < due:
             raise VoucherRefused("underpaid", f"{units} unit(s) at {key.unit_price} cost {due}; the voucher adds "
                                               f"{voucher.amount - stored.amount}")
-        if not self.store.record(voucher, now):  # a concurrent request stored a higher one (or a consent) first
-            raise VoucherRefused("stale", "a voucher with a higher amount (or a close consent) was recorded meanwhile")
-        return Accepted(key, voucher.amount, voucher.amount - stored.amount, info.deposit - voucher.amount)
+        return _Checked(Accepted(key, voucher.amount, voucher.amount - stored.amount, info.deposit - voucher.amount),
+                        now, due)
+
+    def _chain_state(self, channel_id: bytes, *, fresh: bool, chain: bool = True) -> tuple[ChannelInfo, int]:
+        """(the channel as the chain sees it, the chain's clock), from the cache if younger than info_ttl."""
+        cached = self._info.get(channel_id)
+        moment = time.monotonic()
+        if cached is not None and not fresh and moment - cached[2] < self.info_ttl:
+            return cached[0], cached[1] + int(moment - cached[2])
+        if not chain:
+            raise _NeedsChain
+        with self.chain_lock:
+            info = self.channels.get(channel_id)
+            now = self.channels.chain.now
+        if self.info_ttl > 0:
+            if len(self._info) > 100_000:
+                self._info.clear()
+            self._info[channel_id] = (info, now, moment)
+        return info, now
 
     def _channel(self, channel_id: bytes) -> StoredChannel:
         stored = self.store.get(channel_id)
         if stored is None:
-            key = self.channels.key_of(channel_id)
+            with self.chain_lock:
+                key = self.channels.key_of(channel_id)
             if key is None:
                 raise VoucherRefused("unknown_channel", "no channel with this id was opened on this contract")
             if key.provider != self.account.address:

@@ -1,9 +1,16 @@
-"""An HTTP paywall over micropayment channels (starlette + uvicorn) and the client that pays it.
+"""An HTTP paywall that speaks x402 (starlette + uvicorn), and chainpay's own client of it.
 
-``GET /content/{id}`` without payment answers 402 Payment Required with the price and the channel
-terms as JSON. With a voucher in the ``X-Chainpay-Voucher`` header (``<channel id>:<cumulative
-amount>:<signature>``) the provider checks it, commits it to sqlite, and only then serves the content;
-a refused voucher gets a 4xx with the reason and no content. The server looks at the chain and
+``GET /content/{id}`` without payment answers 402 Payment Required with an x402 v2 ``PAYMENT-REQUIRED``
+header offering two ways to pay: ``exact`` (one EIP-3009 authorization per request, settled on chain by
+a :class:`~chainpay.x402.facilitator.Facilitator` before the content is served; offered when the app
+has one) and ``chainpay-channel`` (a cumulative channel voucher, stored durably, redeemed in batches;
+see x402_channel.py). The JSON body also carries chainpay's channel terms (the older protocol). A
+``PAYMENT-SIGNATURE`` is verified, stored or settled, and only then is the content served, with a
+``PAYMENT-RESPONSE`` header (the settlement's transaction, or the voucher's stored state); a refused
+payment gets 402 with the x402 error code in ``PAYMENT-REQUIRED`` and a JSON reason, and no content.
+
+The older header keeps working: with a voucher in ``X-Chainpay-Voucher`` (``<channel id>:<cumulative
+amount>:<signature>``) a refused voucher gets a 4xx with the reason. The server looks at the chain and
 redeems its vouchers periodically and once more on shutdown.
 
 Chain access is serialised with one lock (``lock=``): the in-process eth-tester chain is not
@@ -27,13 +34,16 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from ..core import errors
 from ..core.money import Amount
+from ..x402 import protocol as x402
+from ..x402.facilitator import Facilitator, create_facilitator_app
 from .catalogue import Catalogue
 from .parties import ContentClient, ContentProvider, VoucherRefused
 from .vouchers import SignedVoucher
+from .x402_channel import channel_requirement, parse_voucher
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +62,36 @@ class Offer:
     content_id: int
     path: Path
     media_type: str = "application/octet-stream"
+    refundable: bool = False  # x402 exact payments settle into the revocable-transfer escrow (facilitator's)
+
+    def body(self) -> bytes:
+        """The file's bytes, re-read whenever its size or modification time changes."""
+        stat = self.path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        cached = _BODIES.get(self.path)
+        if cached is None or cached[0] != stamp:
+            cached = _BODIES[self.path] = (stamp, self.path.read_bytes())
+        return cached[1]
+
+
+_BODIES: dict[Path, tuple[tuple[int, int], bytes]] = {}
 
 
 def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int, Offer], *,
-               redeem_every: float = 60.0, redeem_on_shutdown: bool = True,
-               lock: threading.RLock | None = None) -> Starlette:
+               facilitator: Facilitator | None = None, redeem_every: float = 60.0, redeem_on_shutdown: bool = True,
+               lock: threading.RLock | None = None, max_timeout_seconds: int = 300,
+               channel_state_ttl: float = 0.0) -> Starlette:
     """The paywall as an ASGI app; redeems every `redeem_every` seconds and on shutdown
-    (redeem_on_shutdown=False leaves that to the next start, as after a crash)."""
-    lock = lock or threading.RLock()
+    (redeem_on_shutdown=False leaves that to the next start, as after a crash). With a `facilitator`
+    (chainpay's, on the same chain) it also offers x402 ``exact`` payments to the provider.
+    `channel_state_ttl` lets the provider reuse a channel's on-chain state that long (ContentProvider.info_ttl)."""
+    lock = lock or (facilitator.lock if facilitator is not None else threading.RLock())
+    if facilitator is not None:
+        facilitator.lock = lock  # one chain, one lock
+    provider.chain_lock = lock
+    provider.info_ttl = channel_state_ttl
     channels = provider.channels
+    network = x402.network_of(channels.chain.chain_id)
 
     def locked(fn: Callable, *args, **kwargs):
         with lock:
@@ -76,6 +107,73 @@ def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int
                 "challenge_period": channels.challenge_period, "voucher_header": VOUCHER_HEADER,
                 "voucher_format": VOUCHER_FORMAT}
 
+    def requirements(content_id: int) -> tuple[dict, list[x402.Requirement]]:
+        offered = terms(content_id)
+        price, payee = offered["unit_price_units"], offered["provider"]
+        accepts = [channel_requirement(channels, payee, content_id, price, max_timeout_seconds=max_timeout_seconds)]
+        if facilitator is not None:
+            accepts.insert(0, facilitator.requirement(payee, price, max_timeout_seconds=max_timeout_seconds,
+                                                      refundable=offers[content_id].refundable))
+        return offered, accepts
+
+    async def payment_required(request: Request, content_id: int, error: str, reason: str,
+                               status: int = 402) -> Response:
+        offered, accepts = await run_in_threadpool(locked, requirements, content_id)
+        offer = offers[content_id]
+        required = x402.payment_required(accepts, str(request.url), error=error, mime_type=offer.media_type,
+                                         description=f"content {content_id}")
+        return JSONResponse({**required, "reason": reason, **offered}, status_code=status,
+                            headers={x402.PAYMENT_REQUIRED: x402.encode(required)})
+
+    def settle_exact(payment: dict, content_id: int) -> dict:
+        with lock:
+            listing = catalogue.get(content_id)
+            requirement = facilitator.requirement(listing.provider, channels.currency.to_units(listing.unit_price),
+                                                  max_timeout_seconds=max_timeout_seconds,
+                                                  refundable=offers[content_id].refundable)
+        # The facilitator compares what the payment accepted, and what it signed, with this content's terms.
+        result = facilitator.settle(payment, requirement.to_json())
+        if result["success"]:  # the chain has it; the provider's books get it before the content goes out
+            provider.store.record_settlement(result["transaction"], result["payer"], content_id,
+                                             int(result["amount"]))
+        return result
+
+    async def accept_voucher(payment: dict, content_id: int) -> dict:
+        accepted = payment["accepted"]
+        if accepted.get("network") != network:
+            raise x402.X402Refused(x402.NETWORK_MISMATCH, f"this paywall takes payment on {network}")
+        if str(accepted.get("asset", "")).lower() != channels.currency.address.lower():
+            raise x402.X402Refused(x402.ASSET_MISMATCH, f"channels here pay in {channels.currency.address}")
+        voucher = parse_voucher(payment)
+        try:
+            done = await provider.accept_async(voucher, content_id=content_id, units=1)
+        except VoucherRefused as exc:
+            raise x402.X402Refused(exc.code, exc.reason) from None
+        return x402.settle_response(True, network=network, payer=done.key.consumer, amount=done.paid,
+                                    extra={"scheme": x402.CHANNEL, "channelId": "0x" + done.key.id.hex(),
+                                           "cumulativeAmount": str(done.amount), "remaining": str(done.remaining),
+                                           "stored": True})
+
+    async def pay_x402(request: Request, header: str, content_id: int) -> Response:
+        try:
+            payment = x402.parse_payment(header)
+            scheme = payment["accepted"].get("scheme")
+            if scheme == x402.CHANNEL:
+                result = await accept_voucher(payment, content_id)
+            elif scheme == x402.EXACT and facilitator is not None:
+                result = await run_in_threadpool(settle_exact, payment, content_id)
+            else:
+                raise x402.X402Refused(x402.UNSUPPORTED_SCHEME, f"this paywall takes {x402.CHANNEL!r}"
+                                       + (f" and {x402.EXACT!r}" if facilitator is not None else "") + " payments")
+        except x402.X402Refused as exc:
+            return await payment_required(request, content_id, exc.reason, exc.message)
+        if not result["success"]:
+            return await payment_required(request, content_id, result.get("errorReason", "refused"),
+                                          result.get("errorMessage", ""))
+        # Stored (voucher) or settled and recorded (exact): only now is the content served.
+        offer = offers[content_id]
+        return Response(offer.body(), media_type=offer.media_type, headers={x402.PAYMENT_RESPONSE: x402.encode(result)})
+
     def settle_up() -> None:
         provider.watch()
         provider.redeem()
@@ -85,14 +183,16 @@ def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int
         offer = offers.get(content_id)
         if offer is None:
             return JSONResponse({"error": "not_found", "reason": f"no content {content_id} here"}, status_code=404)
+        paid = request.headers.get(x402.PAYMENT_SIGNATURE)
+        if paid is not None:
+            return await pay_x402(request, paid, content_id)
         header = request.headers.get(VOUCHER_HEADER)
         if header is None:
-            offered = await run_in_threadpool(locked, terms, content_id)
-            return JSONResponse({"error": "payment_required", "reason": "pay with a channel voucher", **offered},
-                                status_code=402)
+            return await payment_required(request, content_id, "payment_required",
+                                          "pay with x402 (PAYMENT-SIGNATURE) or a channel voucher")
         try:
             voucher = SignedVoucher.from_header(header)
-            accepted = await run_in_threadpool(locked, provider.accept, voucher, content_id=content_id, units=1)
+            accepted = await run_in_threadpool(provider.accept, voucher, content_id=content_id, units=1)
         except errors.InvalidInput as exc:
             return JSONResponse({"error": "malformed", "reason": str(exc)}, status_code=400)
         except VoucherRefused as exc:
@@ -128,7 +228,10 @@ def create_app(provider: ContentProvider, catalogue: Catalogue, offers: dict[int
                 await run_in_threadpool(locked, settle_up)
                 log.info("redeemed on shutdown")
 
-    return Starlette(routes=[Route("/content/{content_id:int}", content)], lifespan=lifespan)
+    routes = [Route("/content/{content_id:int}", content)]
+    if facilitator is not None:  # the same facilitator, for x402 resource servers elsewhere
+        routes.append(Mount("/facilitator", app=create_facilitator_app(facilitator)))
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 class PaymentRefused(errors.ChainpayError):

@@ -13,8 +13,8 @@ from .registry import (
                        as_identity,
                        identity_id,
 )
-from .token import UNLIMITED, Authorization, Cancellation, Currency, Outflow, Permit, Signature
+from .token import UNLIMITED, Authorization, Cancellation, Currency, Outflow, Permit, Signature, WalletClass
 
 __all__ = ["CONTRACTS_INSTITUTION", "CONTRACTS_INSTITUTION_NAME", "MAX_TIER", "UNLIMITED", "AccountInfo",
-           "Authorization", "Cancellation", "Currency", "IdentityInfo", "IdentityLike", "InstitutionInfo", "Outflow",
+           "Authorization", "Cancellation", "Currency", "IdentityInfo", "IdentityLike", "InstitutionInfo", "Outflow", "WalletClass",
            "Permit", "Registry", "Signature", "as_identity", "identity_id"]

@@ -84,6 +84,16 @@ class Cancellation:
 
 
 @dataclass(frozen=True)
+class WalletClass:
+    """A tier's wallet class in whole units; None where the class sets no limit."""
+
+    daily: Decimal | None
+    single: Decimal | None
+    balance_cap: Decimal | None
+    annual: Decimal | None
+
+
+@dataclass(frozen=True)
 class Outflow:
     spent_today: Decimal
     remaining_today: Decimal | None  # None: the tier has no limit
@@ -177,6 +187,28 @@ class Currency(ContractClient):
         if tier == MAX_TIER and units != UNLIMITED:
             raise errors.TierMustStayUnlimited(tier)
         return self._write("setDailyLimit", tier, units, sender=self._sender(sender, "COMPLIANCE"))
+
+    def set_wallet_class(self, tier: int, *, single: Amount | None = None, balance_cap: Amount | None = None,
+                         annual: Amount | None = None, sender: AccountLike | None = None) -> Receipt:
+        """Set a tier's wallet class beyond its daily limit (whole units; None = no such limit): the
+        most one payment may move, the most an address may hold, the most the identity may send in a
+        UTC calendar year. The top tier (chainpay's contracts) stays unlimited."""
+        units = [UNLIMITED if v is None else self.to_units(v) for v in (single, balance_cap, annual)]
+        if tier == MAX_TIER and any(u != UNLIMITED for u in units):
+            raise errors.TierMustStayUnlimited(tier)
+        return self._write("setWalletClass", tier, *units, sender=self._sender(sender, "COMPLIANCE"))
+
+    def set_platforms(self, address: AccountLike, *, sender: AccountLike | None = None) -> Receipt:
+        """Name the platform-balances contract (once, admin): it takes capped wallets' excess."""
+        return self._write("setPlatforms", self._addr(address), sender=self._sender(sender, "DEFAULT_ADMIN"))
+
+    def wallet_class(self, tier: int) -> WalletClass:
+        values = self._read("walletClass", tier)
+        return WalletClass(*(None if v == UNLIMITED else self.from_units(v) for v in values))
+
+    def outflow_this_year(self, who: AccountLike) -> Decimal:
+        """What the identity of `who` has sent this UTC calendar year."""
+        return self.from_units(self._read("outflowThisYear", self._addr(who)))
 
     # ------------------------------------------------------------- payments
     def transfer(self, to: AccountLike, amount: Amount, *, sender: AccountLike) -> Receipt:

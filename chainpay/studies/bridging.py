@@ -8,6 +8,10 @@ Paths (one row per transfer and path in results.csv):
 - shared-direct: both platforms' wallets on one chain, one currency transfer ("payment is settlement").
 - shared-revocable: the same chain, through the revocable-transfer escrow (delayed arrival with
   revocation; a second factor from the approval threshold), released by a keeper after the cooling-off.
+- platform-interconvert: both platforms' balances backed by reserve on one chain; the person's balance
+  at A becomes their balance at B in one transaction (burn on A, reserve A -> B, mint on B), through
+  the revocable escrow from the approval threshold up. The same-name rule means it can only reach the
+  sender's own wallet: a mis-sent interconversion cannot happen.
 - bridge: each platform on its own chain, a hashed-timelock crossing through a connector.
 
 The on-chain paths really execute on in-process chains; their gas is measured per transfer and
@@ -45,7 +49,8 @@ log = logging.getLogger(__name__)
 
 ROUTES = ("official_direct", "online_bank", "union_app", "third_party", "intermediary", "merchant_gateway")
 SIMULATED = ("bank", *(r.replace("_", "-") for r in ROUTES))
-ON_CHAIN = ("shared-direct", "shared-revocable", "bridge")
+ON_CHAIN = ("shared-direct", "shared-revocable", "platform-interconvert", "bridge")
+SHARED_CHAIN = ("shared-direct", "shared-revocable", "platform-interconvert")
 PATHS = (*SIMULATED, *ON_CHAIN)
 ON_A_FROZEN = "on A (refused: recipient frozen)"
 WRONG_PERSON = "with the wrong person (mis-sent)"
@@ -117,7 +122,7 @@ def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Seque
         raise InvalidInput(f"unknown path(s) {', '.join(sorted(unknown))} (known: {', '.join(PATHS)})")
     amounts = draw_amounts(config.amounts, transfers, random.Random(f"{seed}-amounts"))
     rows = _simulated(config, amounts, seed, [p for p in SIMULATED if p in paths], progress)
-    if "shared-direct" in paths or "shared-revocable" in paths:
+    if set(SHARED_CHAIN) & set(paths):
         rows += [r for r in _shared(engine, config, amounts, seed, progress, segment) if r.path in paths]
     if "bridge" in paths:
         rows += _bridge(engine, config, amounts, seed, progress, segment)
@@ -160,6 +165,7 @@ class _SharedChain:
     wallets: list  # (at A, at B, approver) per person
     stranger: object
     keeper: object
+    treasury_a: object  # platform A's treasury (issues balances at A)
 
 
 def _shared_chain(chain, config) -> _SharedChain:
@@ -171,10 +177,11 @@ def _shared_chain(chain, config) -> _SharedChain:
     system = deploy(chain, DeployConfig(transfers=policy))
     reg, cur = system.registry, system.currency
     officer_a, officer_b, keeper = chain.accounts[4], chain.accounts[5], chain.accounts[6]
-    reg.add_institution(1, "Platform A", 3)
-    reg.add_institution(2, "Platform B", 3)
+    reg.add_institution(1, "Platform A", 4)  # tier 4: the platforms' own treasuries
+    reg.add_institution(2, "Platform B", 4)
     reg.add_kyc_officer(officer_a, 1)
     reg.add_kyc_officer(officer_b, 2)
+    platforms = _open_platforms(system, chain.accounts[8 + 3 * PEOPLE:10 + 3 * PEOPLE], (officer_a, officer_b))
     wallets = []
     for p in range(PEOPLE):
         at_a, at_b, approver = chain.accounts[7 + 3 * p: 10 + 3 * p]
@@ -184,9 +191,10 @@ def _shared_chain(chain, config) -> _SharedChain:
         reg.set_approver(identity, approver)
         cur.mint(at_a, OPENING_BALANCE)
         wallets.append((at_a, at_b, approver))
+        platforms.issue(1, at_a, PLATFORM_BALANCE, sender=chain.accounts[8 + 3 * PEOPLE])
     stranger = chain.accounts[7 + 3 * PEOPLE]  # who receives the mis-sent transfers
     reg.register_identity(identity_id({"name": "a stranger"}), shared.user_tier, stranger, sender=officer_b)
-    return _SharedChain(chain, system, wallets, stranger, keeper)
+    return _SharedChain(chain, system, wallets, stranger, keeper, chain.accounts[8 + 3 * PEOPLE])
 
 
 def _shared(engine, config, amounts, seed, progress, segment: int = SEGMENT) -> list[Row]:
@@ -200,7 +208,7 @@ def _shared(engine, config, amounts, seed, progress, segment: int = SEGMENT) -> 
     rows: list[Row] = []
     i, resume, held = 0, None, []
     while i < len(amounts):
-        with in_process(engine, accounts=8 + 3 * PEOPLE) as chain:
+        with in_process(engine, accounts=10 + 3 * PEOPLE) as chain:
             env = _shared_chain(chain, config)
             if i == 0:
                 chain.advance_time(EPOCH - chain.now)
@@ -231,7 +239,7 @@ def _shared_segment(env, config, amounts, first, segment, resume, rng, latency, 
         confirm = costs.confirmation_seconds(config.chain, latency)
         draw = rng.random()  # one draw per transfer: frozen recipient, mis-sent, or as intended
         if draw < shared.frozen_rate:  # the SDK's dry run refuses before anything is sent
-            for path in ("shared-direct", "shared-revocable"):
+            for path in SHARED_CHAIN:
                 rows.append(Row(i, path, amount, "refused", confirm, Decimal(0), 0, Decimal(0), ON_A_FROZEN,
                                 "recipient frozen: refused before sending", seed, 1, 0))
             progress("shared", i + 1)
@@ -255,6 +263,7 @@ def _shared_segment(env, config, amounts, first, segment, resume, rng, latency, 
             rows.append(_revocable(config, system, i, amount, at_a, to, approver, env.keeper, missent, confirm, seed))
         if not missent:
             cur.transfer(at_a, amount, sender=at_b)  # the wallets' owner moves it back: balances stay level
+        rows.append(_interconvert(config, system, i, amount, at_a, at_b, approver, env.keeper, missent, confirm, seed))
         progress("shared", i + 1)
     return len(amounts), None
 
@@ -287,6 +296,44 @@ def _revocable(config, system, i, amount, at_a, to, approver, keeper, missent, c
     return Row(i, "shared-revocable", amount, "delivered" if delivered else "refunded", chain.now - start + confirm,
                Decimal(0), gas, gas_cost(config, gas, len(receipts)),
                bank_route.ON_B if delivered else "on A (returned)", detail, seed, 1, len(receipts))
+
+
+PLATFORM_BALANCE = Decimal(20_000)  # each person's balance at platform A (above the largest study amount)
+
+
+def _open_platforms(system, treasuries, officers):
+    """Platforms 1 and 2 at a 100 % reserve ratio, each treasury registered (tier 4) and funded."""
+    p = system.platforms
+    for platform, (treasury, officer) in enumerate(zip(treasuries, officers), start=1):
+        system.registry.register_identity(identity_id({"name": f"platform {platform} treasury"}), 4, treasury,
+                                          sender=officer)
+        system.currency.mint(treasury, OPENING_BALANCE)
+        p.create(platform, treasury)
+    return p
+
+
+def _interconvert(config, system, i, amount, at_a, at_b, approver, keeper, missent, confirm, seed) -> Row:
+    """The person's balance at A to their own wallet at B, in one transaction or through the escrow;
+    then it is put back (B redeemed, A issued again by its treasury) so balances stay level."""
+    chain, p, transfers, block = system.chain, system.platforms, system.transfers, config.chain.block_interval
+    start = chain.now
+    chain.set_next_block_time(start + block)
+    conversion = p.interconvert(1, 2, amount, sender=at_a, to=at_b, memo=f"study #{i}")
+    receipts, detail = [conversion.receipt], "one transaction: burn on A, reserve A -> B, mint on B"
+    if conversion.escrow_id is not None:
+        chain.set_next_block_time(chain.now + config.shared.second_factor_seconds + block)
+        record = transfers.approve(conversion.escrow_id, sender=approver)
+        chain.set_next_block_time(max(record.release_at, chain.now + 1) + block - 1)
+        receipts += [record.receipt, transfers.release(conversion.escrow_id, sender=keeper).receipt]
+        detail = "through the escrow: second factor, then cooling-off"
+    if missent:
+        detail += " (meant for someone else: the same-name rule sends it only to the sender's own wallet)"
+    seconds = chain.now - start + confirm
+    gas = sum(r.gas_used for r in receipts)
+    p.redeem(2, amount, sender=at_b)
+    p.issue(1, at_a, amount, sender=chain.accounts[8 + 3 * PEOPLE])
+    return Row(i, "platform-interconvert", amount, "delivered", seconds, Decimal(0), gas,
+               gas_cost(config, gas, len(receipts)), bank_route.ON_B, detail, seed, 1, len(receipts))
 
 
 # ---------------------------------------------------------------------------- bridge

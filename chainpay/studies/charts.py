@@ -21,11 +21,13 @@ LABELS = {
     "merchant-gateway": "merchant gateway (reported)",
     "shared-direct": "shared currency, direct",
     "shared-revocable": "shared currency, delayed arrival",
+    "platform-interconvert": "platform balances, interconverted",
     "bridge": "cross-chain bridge (HTLC)",
 }
 COLOURS = {"bank": "#b2182b", "official-direct": "#d6604d", "online-bank": "#f4a582", "union-app": "#8c510a",
            "third-party": "#762a83", "intermediary": "#c51b7d", "merchant-gateway": "#e08214",
-           "shared-direct": "#2166ac", "shared-revocable": "#67a9cf", "bridge": "#1b7837"}
+           "shared-direct": "#2166ac", "shared-revocable": "#67a9cf",
+           "platform-interconvert": "#5aae61", "bridge": "#1b7837"}
 AMOUNT_BINS = (0.5, 2, 5, 10, 20, 50, 100, 300, 1000, 3000, 10000)
 
 

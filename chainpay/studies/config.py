@@ -107,6 +107,17 @@ class FaultParams:
 
 
 @dataclass(frozen=True)
+class PlatformFailure:
+    """The insider-drain fault of platform balances (platform_failure.py)."""
+
+    customers: int
+    balance: Decimal
+    full_ratio: Decimal
+    old_ratio: Decimal
+    bank_ratio: Decimal
+
+
+@dataclass(frozen=True)
 class StudyConfig:
     amounts: Amounts
     bank_route: BankRoute
@@ -116,6 +127,7 @@ class StudyConfig:
     connector: ConnectorParams
     shared: SharedParams
     faults: FaultParams
+    platform_failure: PlatformFailure
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "StudyConfig":
@@ -192,12 +204,17 @@ class StudyConfig:
             problems.append("connector.rebalance_below must lie in [0, 1] (0: never rebalance)")
         if self.chain.operator_cost_per_tx < 0 or self.chain.confirm_seconds < 0 or self.connector.liquidity_rate < 0:
             problems.append("costs, rates and latencies must not be negative")
+        pf = self.platform_failure
+        if not (1 <= pf.customers <= 200 and pf.balance > 0
+                and all(0 <= r <= 1 for r in (pf.full_ratio, pf.old_ratio, pf.bank_ratio))):
+            problems.append("platform_failure needs 1..200 customers, a positive balance and ratios in [0, 1]")
         if problems:
             raise ChainpayError("invalid study config: " + "; ".join(problems))
 
 
 _SECTIONS = {"amounts": Amounts, "bank_route": BankRoute, "behaviour": Behaviour, "routes": RouteParams,
-             "chain": ChainParams, "connector": ConnectorParams, "shared": SharedParams, "faults": FaultParams}
+             "chain": ChainParams, "connector": ConnectorParams, "shared": SharedParams, "faults": FaultParams,
+             "platform_failure": PlatformFailure}
 
 
 def _merge(raw: dict, section: str, values, where: str, prefix: str = "") -> None:

@@ -22,6 +22,9 @@ RULES = {
                      "pause; every transfer on the tamper-evident ledger; no delay or revocation",
     "shared-revocable": "all of shared-direct, plus delayed arrival with revocation (cooling-off), a second factor at or "
                         "above the approval threshold, disputes with a 72 h deadline",
+    "platform-interconvert": "balances issued only against 100 % reserve in the currency; white-listed platforms; the "
+                             "same-name rule; per-identity daily thresholds; freezes; pause; delayed arrival with "
+                             "revocation and a second factor at or above the approval threshold",
     "bridge": "white-listed connectors only; the same-name rule (paid only to an account of the sender's identity, checked "
               "on chain B at lock and claim); daily thresholds on the outbound lock; freezes on both chains; both legs on "
               "each chain's ledger; no revocation (refund only after T_A)",
@@ -125,7 +128,7 @@ def _liquidity_line(rows: Sequence[Row], config: StudyConfig) -> str:
 
 
 def write_report(rows: Sequence[Row], config: StudyConfig, out: Path, *, seed: int, faults: Sequence[str],
-                 figures: dict[str, Path], swings=None) -> Path:
+                 figures: dict[str, Path], swings=None, failure=None) -> Path:
     paths = [p for p in PATHS if any(r.path == p for r in rows)]
     summaries = [summarise(rows, p) for p in paths]
     seeds = sorted({r.seed for r in rows})
@@ -167,6 +170,10 @@ def write_report(rows: Sequence[Row], config: StudyConfig, out: Path, *, seed: i
             flips = "yes" if (s.at_low < 0) != (s.at_high < 0) else "no"
             lines.append(f"| {s.label} | {s.low} | {s.at_low:+.2f} | {s.high} | {s.at_high:+.2f} | {flips} |")
         lines += ["", f"![sensitivity]({figures['sensitivity'].name})", ""]
+    if failure:
+        from .platform_failure import report_lines
+
+        lines += report_lines(failure)
     lines += ["## Against public reference points", ""]
     lines += [f"- {ref}" for ref in REFERENCES]
     by = {s.path: s for s in summaries}
@@ -224,7 +231,8 @@ def write_report(rows: Sequence[Row], config: StudyConfig, out: Path, *, seed: i
     return path
 
 
-def write_all(rows: Sequence[Row], config: StudyConfig, out: Path, *, seed: int, faults: Sequence[str]) -> dict[str, Path]:
+def write_all(rows: Sequence[Row], config: StudyConfig, out: Path, *, seed: int, faults: Sequence[str],
+              failure=None) -> dict[str, Path]:
     """results.csv, the charts and report.md in `out` (created if needed)."""
     out.mkdir(parents=True, exist_ok=True)
     csv_path = write_csv(rows, out / "results.csv")
@@ -234,5 +242,5 @@ def write_all(rows: Sequence[Row], config: StudyConfig, out: Path, *, seed: int,
     if any(r.path == "bridge" for r in rows) and any(r.path == "bank" for r in rows):
         swings = sensitivity.swings(rows, config)
         figures["sensitivity"] = charts.tornado(*swings, out / "sensitivity.png")
-    report = write_report(rows, config, out, seed=seed, faults=faults, figures=figures, swings=swings)
+    report = write_report(rows, config, out, seed=seed, faults=faults, figures=figures, swings=swings, failure=failure)
     return {"report": report, "csv": csv_path, **figures}

@@ -34,11 +34,13 @@ def warm_up_shared(env, config, before: int, held_at_b: list[Decimal]) -> None:
     person sends once directly (to the B wallet, moved back), once through the escrow (above the
     approval threshold, so the second factor runs too; released by the keeper), and the stranger hands
     back a transfer; then each B wallet gets what it held on the previous chain (from the same
-    person's A wallet, which started with the same opening balance)."""
+    person's A wallet, which started with the same opening balance). Each person also interconverts
+    once from platform A to B (through the escrow), put back as the study puts it back."""
     chain, cur, transfers = env.chain, env.system.currency, env.system.transfers
     chain.advance_time(before - DAY - chain.now)
     amount = max(config.shared.approval_threshold, Decimal(1))
-    records = []
+    platforms = env.system.platforms
+    records, conversions = [], []
     for at_a, at_b, approver in env.wallets:
         cur.transfer(at_b, amount, sender=at_a)
         cur.transfer(at_a, amount, sender=at_b)
@@ -46,11 +48,18 @@ def warm_up_shared(env, config, before: int, held_at_b: list[Decimal]) -> None:
         if record.release_at is None:
             record = transfers.approve(record.id, sender=approver)
         records.append(record)
+        conversion = platforms.interconvert(1, 2, amount, sender=at_a, to=at_b, memo="warm-up")
+        if conversion.escrow_id is not None:
+            conversions.append(transfers.approve(conversion.escrow_id, sender=approver))
     at_a = env.wallets[0][0]
     cur.transfer(env.stranger, Decimal(1), sender=at_a)
     cur.transfer(at_a, Decimal(1), sender=env.stranger)
-    chain.advance_time(max(r.release_at for r in records) + 1 - chain.now)
+    chain.advance_time(max(r.release_at for r in records + conversions) + 1 - chain.now)
+    for record in conversions:
+        transfers.release(record.id, sender=env.keeper)
     for record, (at_a, at_b, _), held in zip(records, env.wallets, held_at_b):
+        platforms.redeem(2, amount, sender=at_b)  # the interconversion put back, as the study does
+        platforms.issue(1, at_a, amount, sender=env.treasury_a)
         transfers.release(record.id, sender=env.keeper)
         cur.transfer(at_a, amount, sender=at_b)
         if held:

@@ -19,8 +19,15 @@ interface IIdentityRegistry {
 
     /// @notice Both parties of a payment at once: one external call on the hot path, answered as one
     ///         word to spare ABI range checks: bits 0-63 the sender's identity key, bits 64-71 the
-    ///         sender's tier, bits 128-191 the recipient's identity key.
+    ///         sender's tier, bits 128-191 the recipient's identity key, bits 192-199 the recipient's tier.
     function requireActivePair(address from, address to) external view returns (uint256 packed);
+
+    /// @notice requireActive() plus the institution that linked the address (the platform whose
+    ///         customer this address is).
+    function requireCustomer(address account) external view returns (uint64 identityKey, uint8 tier, uint32 linkedBy);
+
+    /// @notice True when institution `id` is listed and on the white list now.
+    function isInstitutionActive(uint32 id) external view returns (bool);
 
     /// @notice True when `account` is registered and neither it nor its identity is frozen.
     function isActive(address account) external view returns (bool);

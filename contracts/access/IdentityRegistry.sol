@@ -327,7 +327,20 @@ contract IdentityRegistry is AccessControlDefaultAdminRules, EIP712, IIdentityRe
         _requireActive(from, a);
         Account memory b = _accounts[to];
         _requireActive(to, b);
-        return uint256(a.identityKey) | (uint256(a.tier) << 64) | (uint256(b.identityKey) << 128);
+        return uint256(a.identityKey) | (uint256(a.tier) << 64) | (uint256(b.identityKey) << 128)
+            | (uint256(b.tier) << 192);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function requireCustomer(address account) external view returns (uint64 identityKey, uint8 tier, uint32 linkedBy) {
+        Account memory acct = _accounts[account];
+        _requireActive(account, acct);
+        return (acct.identityKey, acct.tier, acct.institution);
+    }
+
+    /// @inheritdoc IIdentityRegistry
+    function isInstitutionActive(uint32 id) external view returns (bool) {
+        return _institutions[id].active;
     }
 
     /// @inheritdoc IIdentityRegistry

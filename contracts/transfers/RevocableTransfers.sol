@@ -6,6 +6,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {DigitalCurrency} from "../token/DigitalCurrency.sol";
 import {PermitOrAllowance} from "../token/PermitOrAllowance.sol";
 import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
+import {IEscrowForwarder} from "./IEscrowForwarder.sol";
 
 /// @title Time-locked revocable transfers
 /// @notice Delayed arrival with revocation, as regulators ask of balance-to-balance transfers: the
@@ -20,10 +21,15 @@ import {IIdentityRegistry} from "../access/IIdentityRegistry.sol";
 ///      excess is never anyone's transfer and compliance can return it (recoverUnheld).
 ///      Every loop is bounded by a constant (cooling-off bands) or by the caller's own input.
 ///      Compliance may hold (put in dispute) any open transfer of a frozen or removed party, even one
-///      already due, so a stolen account's pending payments can be stopped. Dispute deadlines do not
+///      already due, so a stolen account's pending payments can be stopped. A FORWARDER (the
+///      platform-balances contract) may send for a person (sendFor): the person is the transfer's
+///      sender for every right (revoke, approve through their second factor, dispute) but the money
+///      comes from and goes back to the forwarder, which is told the outcome (IEscrowForwarder). Dispute deadlines do not
 ///      run while the currency is paused (nothing, resolve included, can move then).
 contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTransient {
     bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE");
+    /// @notice chainpay contracts that send through this escrow on a person's behalf (sendFor).
+    bytes32 public constant FORWARDER_ROLE = keccak256("FORWARDER");
 
     /// @notice At most this many cooling-off bands.
     uint256 public constant MAX_BANDS = 8;
@@ -49,7 +55,8 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
     /// @dev Two slots. `releaseAt` is 0 until the cooling-off starts (at send or at approval).
     struct Transfer {
         address from;
-        uint64 releaseAt;
+        uint56 releaseAt;
+        bool forwarded; // sent with sendFor: its money comes from and goes back to _forwarderOf[id]
         uint24 sentDay; // UTC day number of the send, for the same-day daily-limit give-back
         State state;
         address to;
@@ -83,6 +90,8 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
     }
 
     mapping(uint256 id => DisputeClock) private _disputes;
+    /// @dev The forwarder that paid a transfer sent with sendFor (zero for a person's own send).
+    mapping(uint256 id => address) private _forwarderOf;
 
     event TransferSent(
         uint256 indexed id,
@@ -122,6 +131,8 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
     error ZeroAmount();
     error AmountTooLarge(uint256 amount, uint256 max);
     error InvalidRecipient(address to);
+    /// @notice sendFor names a person (an address without code) as the sender.
+    error InvalidSender(address from);
     error MemoTooLong(uint256 length, uint256 max);
     /// @notice Bands need 1..MAX_BANDS entries, the first at 0, strictly ascending, each period <= MAX_PERIOD.
     error InvalidCoolingOff();
@@ -166,7 +177,21 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
     /// @param memo a short purpose note the recipient sees (at most MAX_MEMO_BYTES bytes)
     /// @return id the transfer's id
     function send(address to, uint256 amount, string calldata memo) external nonReentrant returns (uint256 id) {
-        return _send(to, amount, memo);
+        return _send(msg.sender, to, amount, memo, false);
+    }
+
+    /// @notice A forwarder sends `amount` of its own currency for `from` (who holds the sender's rights)
+    ///         to `to`, under the same policy as send(); the outcome is paid back to the forwarder
+    ///         with a callback. Needs the forwarder's allowance of `amount` for this contract.
+    function sendFor(address from, address to, uint256 amount, string calldata memo)
+        external
+        nonReentrant
+        onlyRole(FORWARDER_ROLE)
+        returns (uint256 id)
+    {
+        if (from == address(0) || from.code.length != 0) revert InvalidSender(from);
+        id = _send(from, to, amount, memo, true);
+        _forwarderOf[id] = msg.sender;
     }
 
     /// @notice send() with an EIP-2612 permit for this contract, in one transaction. A permit that
@@ -183,7 +208,7 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
         bytes32 s
     ) external nonReentrant returns (uint256 id) {
         PermitOrAllowance.permitOrAllowance(token, msg.sender, address(this), amount, deadline, v, r, s);
-        return _send(to, amount, memo);
+        return _send(msg.sender, to, amount, memo, false);
     }
 
     // ------------------------------------------------------------------ before release
@@ -199,7 +224,7 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
             }
         }
         uint64 releaseAt = uint64(block.timestamp) + coolingOffFor(t.amount);
-        t.releaseAt = releaseAt;
+        t.releaseAt = uint56(releaseAt);
         t.state = State.Pending;
         emit TransferApproved(id, msg.sender, releaseAt);
     }
@@ -210,7 +235,7 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
         if (msg.sender != t.from) revert NotSender(id, msg.sender);
         t.state = State.Revoked;
         emit TransferRevoked(id);
-        _refund(t);
+        _refund(id, t);
     }
 
     /// @notice The recipient refuses the transfer before it is released; the sender gets it back.
@@ -219,7 +244,7 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
         if (msg.sender != t.to) revert NotRecipient(id, msg.sender);
         t.state = State.Rejected;
         emit TransferRejected(id);
-        _refund(t);
+        _refund(id, t);
     }
 
     /// @notice Either party freezes the transfer for compliance to decide, within disputeWindow.
@@ -256,7 +281,7 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
             _pay(id, t);
         } else {
             t.state = State.ResolvedToSender;
-            _refund(t);
+            _refund(id, t);
         }
     }
 
@@ -267,7 +292,7 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
         if (block.timestamp < deadline) revert DisputeStillOpen(id, deadline);
         t.state = State.DisputeExpired;
         emit DisputeExpired(id);
-        _refund(t);
+        _refund(id, t);
     }
 
     // ------------------------------------------------------------------ release
@@ -352,6 +377,11 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
         return (t.from, t.to, t.amount, t.state, t.releaseAt, deadlineOf(id), t.sentDay);
     }
 
+    /// @notice The forwarder that sent transfer `id` for its sender (zero for a person's own send).
+    function forwarderOf(uint256 id) external view returns (address) {
+        return _forwarderOf[id];
+    }
+
     /// @notice A dispute's deadline: set when it opened, moved later by every second the currency
     ///         has been paused since (0 if the transfer was never disputed).
     function deadlineOf(uint256 id) public view returns (uint64) {
@@ -381,27 +411,32 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
 
     // ------------------------------------------------------------------ internals
 
-    function _send(address to, uint256 amount, string calldata memo) private returns (uint256 id) {
+    /// @dev The money comes from msg.sender (the person itself, or a forwarder sending for `from`).
+    function _send(address from, address to, uint256 amount, string calldata memo, bool forwarded)
+        private
+        returns (uint256 id)
+    {
         if (amount == 0) revert ZeroAmount();
         if (amount > type(uint96).max) revert AmountTooLarge(amount, type(uint96).max);
-        if (to == address(0) || to == msg.sender || to == address(this)) revert InvalidRecipient(to);
+        if (to == address(0) || to == from || to == address(this)) revert InvalidRecipient(to);
         // A contract recipient must be one of chainpay's own (anything else may never pay it out).
         if (to.code.length != 0 && !registry.isContractAccount(to)) revert InvalidRecipient(to);
         if (bytes(memo).length > MAX_MEMO_BYTES) revert MemoTooLong(bytes(memo).length, MAX_MEMO_BYTES);
-        registry.requireActivePair(msg.sender, to); // refuse an unknown or frozen party up front
+        registry.requireActivePair(from, to); // refuse an unknown or frozen party up front
         id = ++transferCount;
         bool needsApproval = amount >= approvalThreshold;
         uint64 releaseAt = needsApproval ? 0 : uint64(block.timestamp) + coolingOffFor(amount);
         _transfers[id] = Transfer({
-            from: msg.sender,
-            releaseAt: releaseAt,
+            from: from,
+            releaseAt: uint56(releaseAt),
+            forwarded: forwarded,
             sentDay: uint24(block.timestamp / 1 days),
             state: needsApproval ? State.AwaitingApproval : State.Pending,
             to: to,
             amount: uint96(amount)
         });
         totalHeld += amount;
-        emit TransferSent(id, msg.sender, to, amount, releaseAt, needsApproval, memo);
+        emit TransferSent(id, from, to, amount, releaseAt, needsApproval, memo);
         // Last: the currency checks the sender (registered, not frozen, daily limit, not paused) and
         // records what this escrow took, the most it may give back to the sender's daily limit.
         token.escrowPull(msg.sender, amount);
@@ -446,7 +481,7 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
             if (!strict && !registry.isActive(t.from)) return false;
             t.state = State.Returned;
             emit TransferReturned(id, reason);
-            _refund(t);
+            _refund(id, t);
         }
         return true;
     }
@@ -455,13 +490,26 @@ contract RevocableTransfers is AccessControlDefaultAdminRules, ReentrancyGuardTr
         (address to, uint256 amount) = (t.to, t.amount);
         totalHeld -= amount;
         emit TransferReleased(id, to, amount);
-        token.transfer(to, amount);
+        if (!t.forwarded) {
+            token.transfer(to, amount);
+        } else {
+            address forwarder = _forwarderOf[id];
+            token.transfer(forwarder, amount);
+            IEscrowForwarder(forwarder).onEscrowPaid(id, to, amount);
+        }
     }
 
     /// @dev Back to the sender; on the day of the send the sender's daily outflow is given back too.
-    function _refund(Transfer storage t) private {
+    ///      A forwarded transfer goes back to its forwarder, which gives the sender back what it had.
+    function _refund(uint256 id, Transfer storage t) private {
         (address from, uint256 amount, uint24 sentDay) = (t.from, t.amount, t.sentDay);
         totalHeld -= amount;
+        if (t.forwarded) {
+            address forwarder = _forwarderOf[id];
+            token.transfer(forwarder, amount);
+            IEscrowForwarder(forwarder).onEscrowRefunded(id, from, amount);
+            return;
+        }
         token.transfer(from, amount);
         if (sentDay == block.timestamp / 1 days) token.restoreOutflow(from, amount, sentDay);
     }

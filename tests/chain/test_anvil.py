@@ -26,7 +26,7 @@ def test_cli_demo_runs_against_anvil(anvil_url):
     assert result.returncode == 0, result.stderr
     assert f"chainpay demo on {anvil_url} (chain id 31337)" in result.stdout
     assert "refused DailyLimitExceeded" in result.stdout and "refused AddressFrozen" in result.stdout
-    assert "13,600.00" in result.stdout
+    assert "54,600.00" in result.stdout
 
 
 def test_sdk_with_locally_signed_transactions_on_anvil(anvil_url):

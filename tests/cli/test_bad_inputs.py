@@ -88,6 +88,11 @@ CLI_CASES = {
     "deploy tier 5 limited": cli("deploy --rpc {rpc} --out {tmp}/m.json --config {configs}/tier5.toml", "tier 5 must stay unlimited"),
     "deploy bad band": cli("deploy --rpc {rpc} --out {tmp}/m.json --config {configs}/band.toml", "first band starts at 0"),
     "deploy unknown key": cli("deploy --rpc {rpc} --out {tmp}/m.json --config {configs}/unknown.toml", "unknown keys"),
+    "deploy class on tier 5": cli("deploy --rpc {rpc} --out {tmp}/m.json --config {configs}/class5.toml", "tier 5 must stay unlimited"),
+    "deploy class cap 0.5": cli("deploy --rpc {rpc} --out {tmp}/m.json --config {configs}/class_fraction.toml", "more than 0 decimal places"),
+    "deploy platform ratio 150%": cli("deploy --rpc {rpc} --out {tmp}/m.json --config {configs}/ratio.toml", "between 0 and 1"),
+    "deploy platform ids twice": cli("deploy --rpc {rpc} --out {tmp}/m.json --config {configs}/twice.toml", "ids must differ"),
+    "deploy platforms > accounts": cli("deploy --rpc {rpc} --out {tmp}/m.json --config {configs}/many.toml", "need 14 accounts"),
     "deploy no node": cli("deploy --rpc http://127.0.0.1:9 --out {tmp}/m.json", "no Ethereum JSON-RPC node answers"),
     "deploy in-process bad out": cli("deploy --out /proc/nope/m.json", "cannot write manifest"),
     # long commands: bounds and output paths checked before the run
@@ -173,7 +178,11 @@ def d(anvil_url, tmp_path_factory):
     for name, text in {"tier9": "[daily_limits]\n9 = 100\n", "fraction": "[daily_limits]\n1 = 5000.5\n",
                        "negative": "[daily_limits]\n1 = -5\n", "decimals19": "decimals = 19\n",
                        "decimals_two": 'decimals = "two"\n', "tier5": "[daily_limits]\n5 = 10\n",
-                       "band": "[transfers]\ncooling_off = [[1, 60]]\n", "unknown": "colour = 'red'\n"}.items():
+                       "band": "[transfers]\ncooling_off = [[1, 60]]\n", "unknown": "colour = 'red'\n",
+                       "class5": "[wallet_classes.5]\nsingle = 10\n", "class_fraction": "[wallet_classes.2]\nbalance_cap = 0.5\n",
+                       "ratio": '[[platforms]]\nid = 7\nname = "X"\nratio = "150%"\n',
+                       "twice": '[[platforms]]\nid = 7\nname = "X"\n[[platforms]]\nid = 7\nname = "Y"\n',
+                       "many": "".join(f'[[platforms]]\nid = {n}\nname = "P{n}"\n' for n in range(1, 6))}.items():
         (configs / f"{name}.toml").write_text(text)
     page = base / "page.html"
     page.write_text("<p>paid</p>")

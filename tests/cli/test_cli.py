@@ -36,13 +36,18 @@ def test_demo_tells_the_story_and_ends_with_a_balance_table():
     assert "refused DailyLimitExceeded" in out
     assert "refused AddressFrozen" in out
     assert "Balances (eCNY)" in out
-    assert "Alice" in out and "943.50" in out and "frozen" in out
-    assert "13,600.00" in out  # total supply: 6,000 + 800 + 300 + 6,500 minted, nothing burnt
+    assert "Alice" in out and "443.50" in out and "frozen" in out
+    assert "54,600.00" in out  # total supply: 6,000 + 800 + 300 + 6,500 + 2 x 20,000 (treasuries) + 1,000 (Dora), none burnt
     # revocable transfers: a mis-sent one revoked, a large one approved and delivered, a dispute resolved
     assert "revoked within the window: Bob has 5,802.50 again" in out
     assert "transfer 2: awaiting approval" in out and "approved on the phone" in out
     assert "keeper delivers 1 due transfer(s)" in out and "Bob now has 11,802.50" in out
     assert "transfer 3: disputed" in out and "resolved to sender" in out and "escrow now holds 0.00" in out
+    # platform balances: issued against reserve, interconverted, a large one revoked, a capped wallet's excess
+    assert "settled in block" in out and "A balance 250.00, B balance 150.00" in out
+    assert "transfer 4: awaiting approval" in out and "revoked before her phone approves it" in out
+    assert "446.00 lands in its wallet" in out and "54.00 in its Platform B balance" in out
+    assert "Platform balances and reserves" in out and "reserve (8,454.00)" in out and "Dora" in out
 
 
 def test_compile_check_passes_on_the_committed_artifacts():
@@ -58,7 +63,7 @@ def test_deploy_writes_a_manifest(tmp_path):
     assert result.returncode == 0, result.stderr
     manifest = json.loads(out.read_text())
     assert set(manifest["contracts"]) == {"IdentityRegistry", "DigitalCurrency", "RevocableTransfers",
-                                          "ContentCatalogue", "PaymentChannels"}
+                                          "ContentCatalogue", "PaymentChannels", "PlatformBalances"}
     assert manifest["rpc"] is None and manifest["roles"]["ISSUER"]
     assert "in-process chain ends with this command" in result.stdout
 
@@ -91,7 +96,8 @@ def test_usage_errors_exit_2_without_traceback():
 
 def test_bench_json_has_the_documented_shape(tmp_path):
     out = tmp_path / "bench.json"
-    result = run_cli("bench", "--json", str(out), "--transfers", "10", "--engine-transfers", "50")
+    result = run_cli("bench", "--json", str(out), "--transfers", "10", "--engine-transfers", "50",
+                     "--paywall-seconds", "0.5", "--paywall-clients", "4")
     assert result.returncode == 0, result.stderr
     cur = json.loads(out.read_text())["currency"]
     # the engine section (issue 10): both engines measured in this run, same gas and typed errors
@@ -106,7 +112,7 @@ def test_bench_json_has_the_documented_shape(tmp_path):
     # Gas is deterministic, so the target is checked here; throughput is reported, not asserted.
     assert cur["oz_erc20_transfer_gas"] == 34_311
     assert cur["gas_ratio"] == pytest.approx(cur["transfer_gas"] / cur["oz_erc20_transfer_gas"], abs=1e-4)
-    assert cur["gas_ratio"] <= 1.5
+    assert cur["gas_ratio"] <= 1.55  # issue 13 moved the ceiling from 1.5x to make room for wallet classes
     assert "transfers per second" in result.stdout
     # revocable transfers: every step measured against a plain transfer on the same chain
     tr = json.loads(out.read_text())["transfers"]
@@ -132,6 +138,23 @@ def test_bench_json_has_the_documented_shape(tmp_path):
     assert "bridge crossing" in result.stdout
     assert content["channel_1000"] <= 200 and content["buy"] / content["channel_1000"] >= 100
     assert "content gas per use" in result.stdout and "vouchers" in result.stdout
+    # platforms section (issue 13): each operation a whole transaction; the class checks' costs add up
+    pl = results["platforms"]
+    for key in ("top_up_with_permit_gas", "top_up_gas", "redeem_gas", "interconvert_gas", "waterfall_transfer_gas"):
+        assert pl[key] > 21_000, key
+    esc = pl["interconvert_through_escrow_gas"]
+    assert esc["total"] == esc["send"] + esc["second_approval"] + esc["release"] > pl["interconvert_gas"]
+    classes = pl["currency_transfer"]
+    assert classes["gas"]["no_class_limits"] == cur["transfer_gas"]
+    assert classes["cost_of_each_check"]["all_three"] == classes["gas"]["all_three"] - cur["transfer_gas"] > 0
+    assert "platform balances" in result.stdout and "wallet classes" in result.stdout
+    # x402 paywall section (issue 15): measured through uvicorn; books checked; gas deterministic
+    pw = results["paywall"]
+    assert pw["books_checked"] is True and all(pw["checks"].values())
+    assert pw["exact_paid_requests_per_s"] > 0 and pw["channel_paid_requests_per_s"] > 0
+    assert pw["gas_per_request_exact"] > 21_000 and pw["gas_per_request_channel_1000"] < 300
+    assert pw["gas_per_request_channel_1000"] == round((pw["open_gas"] + pw["close_gas"]) / 1000, 1)
+    assert "x402 paywall" in result.stdout
 
 
 def test_without_node_the_fast_engine_falls_back_with_one_line(tmp_path):

@@ -37,8 +37,8 @@ def test_demo_runs_on_a_default_node_by_creating_the_accounts_it_needs(default_a
     assert len(chainpay.connect(default_anvil).accounts) == 10
     result = run("demo", "--rpc", default_anvil)
     assert result.returncode == 0, result.stderr
-    assert "offers 10 accounts; created and funded 1 more" in result.stdout
-    assert "refused DailyLimitExceeded" in result.stdout and "13,600.00" in result.stdout
+    assert "offers 10 accounts; created and funded 3 more" in result.stdout
+    assert "refused DailyLimitExceeded" in result.stdout and "54,600.00" in result.stdout
 
 
 def test_deploy_prints_progress_lines_when_output_is_not_a_terminal(default_anvil, tmp_path):

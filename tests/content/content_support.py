@@ -3,7 +3,12 @@ registered at platform A, and two listings split 70 / 20 / 10 among them."""
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
+
+import uvicorn
+from support import free_port
 
 from chainpay.content.catalogue import Listing
 
@@ -34,3 +39,28 @@ class Shop:
     def held(self):
         """What the channel contract holds, and what it owes (live channels, earnings, refunds)."""
         return self.system.currency.balance_of(self.system.channels.address)
+
+
+class Server:
+    """A uvicorn server in a thread, on a free port of 127.0.0.1."""
+
+    def __init__(self, app):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> "Server":
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the paywall server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        assert not self.thread.is_alive()

@@ -11,8 +11,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-import uvicorn
-from support import free_port
+from content_support import Server
 
 from chainpay.content.parties import ContentClient, ContentProvider
 from chainpay.content.paywall import (
@@ -26,31 +25,6 @@ from chainpay.content.store import VoucherStore
 from chainpay.content.vouchers import Domain, Signer
 
 PAGE_BODY = b"<html>one page of the paywalled article</html>"
-
-
-class Server:
-    """A uvicorn server in a thread, on a free port of 127.0.0.1."""
-
-    def __init__(self, app):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def start(self) -> "Server":
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the paywall server did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive()
 
 
 @pytest.fixture
@@ -85,7 +59,11 @@ def test_full_flow_pays_per_request_and_redeems_on_shutdown(shop, paywall):
     unpaid = httpx.get(url)
     assert unpaid.status_code == 402 and PAGE_BODY not in unpaid.content
     terms = unpaid.json()
-    assert terms == {"error": "payment_required", "reason": "pay with a channel voucher", "content_id": shop.page.id,
+    # The body is the x402 PaymentRequired (also in the PAYMENT-REQUIRED header) plus chainpay's channel terms.
+    x402_fields = {k: terms.pop(k) for k in ("x402Version", "resource", "accepts")}
+    assert x402_fields["x402Version"] == 2 and [a["scheme"] for a in x402_fields["accepts"]] == ["chainpay-channel"]
+    assert terms == {"error": "payment_required", "reason": "pay with x402 (PAYMENT-SIGNATURE) or a channel voucher",
+                     "content_id": shop.page.id,
                      "unit_price": "0.10", "unit_price_units": 10, "unit": "call", "available": True,
                      "currency": "eCNY", "decimals": 2, "provider": shop.provider.address,
                      "channels_contract": system.channels.address, "chain_id": system.chain.chain_id,

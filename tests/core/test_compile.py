@@ -20,7 +20,7 @@ def fresh_artifacts():
 
 def test_committed_artifacts_equal_a_fresh_build(fresh_artifacts):
     assert set(fresh_artifacts) == {"BaselineERC20", "DigitalCurrency", "IdentityRegistry", "RevocableTransfers",
-                                    "ContentCatalogue", "PaymentChannels", "HashedTimelockBridge"}
+                                    "ContentCatalogue", "PaymentChannels", "HashedTimelockBridge", "PlatformBalances"}
     assert compiler.diff_artifacts(fresh_artifacts) == []
 
 

@@ -16,6 +16,7 @@ SAMPLES = {
     "uint48": 5,
     "uint32": 7,
     "uint8": 3,
+    "uint16": 2000,
     "bytes32": b"\x11" * 32,
     "bool": True,
     "string": "why",

@@ -140,6 +140,13 @@ def test_on_chain_paths_really_execute_and_are_priced(small_study):
     assert all(r.delivered and r.seconds >= CONFIG.shared.cooling_off_seconds and r.gas > 150_000 for r in revocable)
     bridge = [r for r in small_study if r.path == "bridge" and r.delivered]
     assert bridge and all(r.gas > 300_000 and r.fee >= CONFIG.connector.fee_min for r in bridge)
+    # platform balances: one transaction below the approval threshold, three through the escrow above it
+    platform = [r for r in small_study if r.path == "platform-interconvert"]
+    assert all(r.delivered and r.fee == 0 for r in platform)
+    for r in platform:
+        escrowed = r.amount >= CONFIG.shared.approval_threshold
+        assert r.txs == (3 if escrowed else 1) and ("through the escrow" in r.detail) == escrowed
+        assert (r.seconds >= CONFIG.shared.cooling_off_seconds) == escrowed and 60_000 < r.gas
 
 
 def test_same_seed_same_results_other_seed_other_results(small_study):
@@ -173,6 +180,24 @@ def test_report_files_and_summaries(small_study, tmp_path):
     assert bridge.failures and sum(bridge.failures.values()) == bridge.n - bridge.delivered
 
 
+def test_insider_drain_loses_exactly_what_the_ratio_lets_the_insider_take():
+    from chainpay.studies import platform_failure
+
+    results = platform_failure.run(CONFIG, ENGINE)
+    f = CONFIG.platform_failure
+    supply = f.balance * f.customers
+    assert [r.ratio for r in results] == [f.full_ratio, f.old_ratio, f.bank_ratio]
+    for r in results:
+        assert r.supply == r.reserve_before == supply  # full backing before the insider acts
+        assert r.drained == supply * (1 - r.ratio)  # everything above ratio x supply
+        assert r.recovered == supply - r.drained and r.lost == r.drained  # redemption pays until the reserve is gone
+        assert sum(r.money_at.values()) == supply and r.money_at["left in the reserve"] == 0
+        assert r.paid_in_full == int(r.recovered // f.balance) and r.got_nothing == f.customers - r.paid_in_full
+    assert (results[0].lost, results[1].lost_pct) == (0, 80.0)
+    text = "\n".join(platform_failure.report_lines(results))
+    assert "| 20 % reserve (before 2017) | 20,000.00 | 20,000.00 | 16,000.00 | 4,000.00 | 16,000.00 (80 %) | 4 of 20 | 16 |" in text
+
+
 def test_percentile_and_duration_formatting():
     from chainpay.studies.stats import percentile
 
@@ -184,6 +209,8 @@ def test_cli_study_writes_the_report(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["study", "bridging", "--transfers", "3", "--out", str(out), "--seed", "2"]) == 0
     assert (out / "report.md").exists() and len((out / "results.csv").read_text().splitlines()) == 1 + len(bridging.PATHS) * 3
+    assert "an insider drains the reserve" in (out / "report.md").read_text()
+    assert "insider" in capsys.readouterr().out
 
 
 def test_cli_study_bad_config_is_one_line(tmp_path, capsys):

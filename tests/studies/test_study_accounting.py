@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from chainpay import errors
-from chainpay.studies import bridging, costs, routes, sensitivity, sweep
+from chainpay.studies import bank_route, bridging, costs, routes, sensitivity, sweep
 from chainpay.studies.config import StudyConfig
 from chainpay.testing import test_engine
 from chainpay.studies.stats import mean_ci, summarise
@@ -140,7 +140,7 @@ def test_liquidity_kpi():
 # ------------------------------------------------------------------ modelled on-chain failures
 def test_frozen_recipients_are_refused_before_anything_is_sent():
     rows = bridging.run(CONFIG.with_overrides({"shared.frozen_rate": 1}), 3, seed=1, paths=bridging.ON_CHAIN, engine=ENGINE)
-    assert len(rows) == 9
+    assert len(rows) == 3 * len(bridging.ON_CHAIN)
     assert all(r.outcome == "refused" and r.gas == 0 and r.txs == 0 and r.money_at.startswith("on A") for r in rows)
 
 
@@ -152,6 +152,12 @@ def test_mis_sent_transfers_are_revoked_on_the_delayed_path_and_lost_on_the_dire
     assert all(r.outcome == "lost" and r.money_at == bridging.WRONG_PERSON and r.gas > 40_000 for r in direct)
     assert all(r.outcome == "revoked" and r.money_at.startswith("on A") and r.txs == 2 and
                r.seconds < CONFIG.shared.cooling_off_seconds for r in delayed)
+
+
+def test_an_interconversion_cannot_be_mis_sent():
+    rows = bridging.run(CONFIG.with_overrides({"shared.missent_rate": 1}), 3, seed=1,
+                        paths=("platform-interconvert",), engine=ENGINE)
+    assert len(rows) == 3 and all(r.delivered and r.money_at == bank_route.ON_B and "same-name rule" in r.detail for r in rows)
 
 
 def test_bridge_fault_rates_from_the_config():

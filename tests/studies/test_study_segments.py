@@ -12,7 +12,7 @@ from chainpay.studies.config import StudyConfig
 from chainpay.testing import test_engine
 
 ENGINE = test_engine()
-SHARED = ("shared-direct", "shared-revocable")
+SHARED = ("shared-direct", "shared-revocable", "platform-interconvert")
 # every shared outcome: delivered, refused (frozen), lost and revoked (mis-sent), second factor (large)
 CONFIG = StudyConfig.load().with_overrides({"shared.missent_rate": 0.1, "shared.frozen_rate": 0.05})
 CALLDATA_SLACK = 48  # a few bytes of signature and id, 12 gas each
@@ -67,7 +67,7 @@ def test_segments_start_at_utc_midnight(runs):
 
 def test_segmented_rows_are_one_chains_rows(runs):
     one, many, _ = runs
-    assert len(one) == len(many) == 2 * 240
+    assert len(one) == len(many) == 3 * 240
     assert {r.outcome for r in one} >= {"delivered", "refused", "lost", "revoked"}
     assert any("second factor" in r.detail for r in one)
     for a, b in zip(one, many):
