@@ -21,6 +21,11 @@ the chain's own timestamps come modelled latencies (costs.py: the user's confirm
 event after a uniform share of its poll interval, not always the whole) and modelled failures (a frozen
 recipient refused up front, a mis-sent transfer; the bridge's faults at configured rates). One seed
 gives one result.
+
+Why this module is long: each on-chain path is a loop over the same transfers with the same Row, clock,
+random streams and segment bookkeeping (fresh chains every SEGMENT transfers, see segments.py), and the
+paths share one chain; splitting them would pass that state between modules for no reader's gain. The
+parts that stand alone (warm-ups, the connector's treasury) live in segments.py.
 """
 
 from __future__ import annotations
