@@ -64,10 +64,11 @@ PEOPLE = 8
 OPENING_BALANCE = Decimal(10_000_000)
 WARM_UP_OPENING = Decimal(100)  # a fresh network's people start with this much, then get the earlier balances
 MEAN_GAP = 600  # seconds between one customer's transfer and the next one's (exponential)
-# Transfers per chain on the shared-currency paths before moving to a fresh chain at the next UTC midnight
-# of the simulated clock. EDR keeps every block's state (~25-45 KiB per transaction, no pruning): one
-# chain for a 10,000-transfer run peaked at 2.3 GiB. See _shared for why the rows stay the same.
-SEGMENT = 5_000
+# Transfers per chain on each on-chain path before moving to a fresh chain at the next UTC midnight of the
+# simulated clock. EDR keeps every block's state (~25-45 KiB per transaction, no pruning): one chain for a
+# 10,000-transfer run peaked at 2.3 GiB, and with 5,000 (and the platform-interconvert path on the shared
+# chain) a 10,000-transfer run still peaked at 2,440 MiB. See segments.py for why the rows stay the same.
+SEGMENT = 2_500
 
 
 @dataclass(frozen=True)
