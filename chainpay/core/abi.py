@@ -34,6 +34,12 @@ class Function:
     def encode(self, args: Sequence[Any]) -> bytes:
         if len(args) != len(self.inputs):
             raise errors.InvalidInput(f"{self.name} takes {len(self.inputs)} arguments ({', '.join(self.inputs)}), got {len(args)}")
+        words = _word_encoders(self.inputs)
+        if words is not None:  # every argument is one static word: encode it here when it is plainly valid
+            try:
+                return self.selector + b"".join([encode(value) for encode, value in zip(words, args)])
+            except _NotPlain:
+                pass  # eth-abi decides (and names the culprit if the value does not fit)
         return self.selector + encode_args(self.name, self.inputs, args)
 
     def decode(self, data: bytes) -> Any:
@@ -44,6 +50,64 @@ class Function:
         if not values:
             return None
         return values[0] if len(values) == 1 else tuple(values)
+
+
+class _NotPlain(Exception):
+    """A value the direct word encoder leaves to eth-abi (valid or not: eth-abi's rules decide)."""
+
+
+def _uint_word(bits: int):
+    bound = 1 << bits
+
+    def encode(value) -> bytes:
+        if type(value) is not int or not 0 <= value < bound:
+            raise _NotPlain
+        return value.to_bytes(32, "big")
+    return encode
+
+
+def _address_word(value) -> bytes:
+    # a checksummed (or all-lower-case) 0x address; anything else (bytes, a bad checksum) goes to eth-abi
+    if type(value) is not str or len(value) != 42 or value[:2] != "0x" or (value != checksum(value) and value != value.lower()):
+        raise _NotPlain
+    try:
+        return bytes(12) + bytes.fromhex(value[2:])
+    except ValueError:
+        raise _NotPlain from None
+
+
+def _bool_word(value) -> bytes:
+    if type(value) is not bool:
+        raise _NotPlain
+    return bytes(31) + (b"\x01" if value else b"\x00")
+
+
+def _fixed_bytes_word(size: int):
+    def encode(value) -> bytes:
+        if type(value) is not bytes or len(value) != size:
+            raise _NotPlain
+        return value + bytes(32 - size)
+    return encode
+
+
+@cache
+def _word_encoders(types: tuple[str, ...]) -> tuple | None:
+    """Direct encoders when every type in `types` is one static ABI word (uintN, address, bool, bytesN),
+    else None. ~10x cheaper than eth-abi's general encoder; a value they do not plainly accept is
+    handed to eth-abi, so what is accepted and refused stays eth-abi's rule."""
+    out = []
+    for abi_type in types:
+        if abi_type == "address":
+            out.append(_address_word)
+        elif abi_type == "bool":
+            out.append(_bool_word)
+        elif abi_type.startswith("uint") and (abi_type[4:] or "256").isdigit():
+            out.append(_uint_word(int(abi_type[4:] or 256)))
+        elif abi_type.startswith("bytes") and abi_type[5:].isdigit():
+            out.append(_fixed_bytes_word(int(abi_type[5:])))
+        else:
+            return None
+    return tuple(out)
 
 
 def encode_args(what: str, types: Sequence[str], args: Sequence[Any]) -> bytes:

@@ -21,6 +21,11 @@ the chain's own timestamps come modelled latencies (costs.py: the user's confirm
 event after a uniform share of its poll interval, not always the whole) and modelled failures (a frozen
 recipient refused up front, a mis-sent transfer; the bridge's faults at configured rates). One seed
 gives one result.
+
+Why this module is long: each on-chain path is a loop over the same transfers with the same Row, clock,
+random streams and segment bookkeeping (fresh chains every SEGMENT transfers, see segments.py), and the
+paths share one chain; splitting them would pass that state between modules for no reader's gain. The
+parts that stand alone (warm-ups, the connector's treasury) live in segments.py.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from ..system import deploy
 from . import bank_route, costs, routes
 from .amounts import draw_amounts
 from .config import StudyConfig
+from .segments import DAY, Crossings, holdings, warm_up_bridge, warm_up_shared
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +62,13 @@ WRONG_PERSON = "with the wrong person (mis-sent)"
 EPOCH = 2_051_222_400  # 2035-01-01 00:00 UTC: the simulated clock's start, ahead of any wall clock
 PEOPLE = 8
 OPENING_BALANCE = Decimal(10_000_000)
+WARM_UP_OPENING = Decimal(100)  # a fresh network's people start with this much, then get the earlier balances
 MEAN_GAP = 600  # seconds between one customer's transfer and the next one's (exponential)
+# Transfers per chain on each on-chain path before moving to a fresh chain at the next UTC midnight of the
+# simulated clock. EDR keeps every block's state (~25-45 KiB per transaction, no pruning): one chain for a
+# 10,000-transfer run peaked at 2.3 GiB, and with 5,000 (and the platform-interconvert path on the shared
+# chain) a 10,000-transfer run still peaked at 2,440 MiB. See segments.py for why the rows stay the same.
+SEGMENT = 2_500
 
 
 @dataclass(frozen=True)
@@ -105,10 +117,11 @@ def with_faults(config: StudyConfig, faults: Sequence[str]) -> StudyConfig:
 
 def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Sequence[str] = (),
         progress: Callable[[str, int], None] = lambda path, n: None, paths: Sequence[str] = PATHS,
-        engine: str | None = "eth-tester") -> list[Row]:
+        engine: str | None = "eth-tester", segment: int = SEGMENT) -> list[Row]:
     """Every path in `paths` for the same `transfers` amounts; `progress(group, done)` after each
     transfer, group being "simulated", "shared" or "bridge". The on-chain paths run on the in-process
-    `engine` (the same rows on every engine: gas is exact)."""
+    `engine` (the same rows on every engine: gas is exact); the shared-currency paths move to a fresh
+    chain after `segment` transfers (see _shared: same rows, bounded memory)."""
     config = with_faults(config, faults)
     unknown = set(paths) - set(PATHS)
     if unknown:
@@ -116,15 +129,9 @@ def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Seque
     amounts = draw_amounts(config.amounts, transfers, random.Random(f"{seed}-amounts"))
     rows = _simulated(config, amounts, seed, [p for p in SIMULATED if p in paths], progress)
     if set(SHARED_CHAIN) & set(paths):
-        with in_process(engine, accounts=10 + 3 * PEOPLE) as chain:
-            rows += [r for r in _shared(chain, config, amounts, seed, progress) if r.path in paths]
+        rows += [r for r in _shared(engine, config, amounts, seed, progress, segment) if r.path in paths]
     if "bridge" in paths:
-        net = build_network(PEOPLE, tier=config.shared.user_tier, opening_balance=OPENING_BALANCE,
-                            connector_liquidity=config.connector.liquidity, engine=engine)
-        try:
-            rows += _bridge(net, config, amounts, seed, progress)
-        finally:
-            net.close()
+        rows += _bridge(engine, config, amounts, seed, progress, segment)
     return rows
 
 
@@ -157,9 +164,20 @@ def _simulated(config, amounts, seed, paths, progress) -> list[Row]:
 
 
 # ---------------------------------------------------------------------------- shared currency
-def _shared(chain, config, amounts, seed, progress) -> list[Row]:
+@dataclass
+class _SharedChain:
+    chain: object
+    system: object
+    wallets: list  # (at A, at B, approver) per person
+    stranger: object
+    keeper: object
+    treasury_a: object  # platform A's treasury (issues balances at A)
+
+
+def _shared_chain(chain, config) -> _SharedChain:
+    """Deploy the shared-currency platform on `chain`: two institutions, PEOPLE people with a wallet at
+    each and an approver, and a stranger who receives the mis-sent transfers."""
     shared = config.shared
-    rng, latency = random.Random(f"{seed}-shared"), random.Random(f"{seed}-shared-latency")
     policy = TransferPolicy(cooling_off=[(Decimal(0), shared.cooling_off_seconds)],
                             approval_threshold=shared.approval_threshold)
     system = deploy(chain, DeployConfig(transfers=policy))
@@ -182,12 +200,48 @@ def _shared(chain, config, amounts, seed, progress) -> list[Row]:
         platforms.issue(1, at_a, PLATFORM_BALANCE, sender=chain.accounts[8 + 3 * PEOPLE])
     stranger = chain.accounts[7 + 3 * PEOPLE]  # who receives the mis-sent transfers
     reg.register_identity(identity_id({"name": "a stranger"}), shared.user_tier, stranger, sender=officer_b)
+    return _SharedChain(chain, system, wallets, stranger, keeper, chain.accounts[8 + 3 * PEOPLE])
+
+
+def _shared(engine, config, amounts, seed, progress, segment: int = SEGMENT) -> list[Row]:
+    """Both shared-currency paths, transfer by transfer, on fresh chains of `segment` transfers each.
+
+    A new chain starts only at a UTC midnight of the simulated clock (the first transfer of a new day
+    once the segment is full) and is warmed up the day before (_warm_up), so its rows are those one
+    chain would give: the same draws (one random stream across segments), the same clock, the same gas
+    (tested against a single chain in tests/studies)."""
+    rng, latency = random.Random(f"{seed}-shared"), random.Random(f"{seed}-shared-latency")
+    rows: list[Row] = []
+    i, resume, held = 0, None, []
+    while i < len(amounts):
+        with in_process(engine, accounts=10 + 3 * PEOPLE) as chain:
+            env = _shared_chain(chain, config)
+            if i == 0:
+                chain.advance_time(EPOCH - chain.now)
+            else:
+                warm_up_shared(env, config, resume // DAY * DAY, held)
+            i, resume = _shared_segment(env, config, amounts, i, segment, resume, rng, latency, seed, rows, progress)
+            held = [env.system.currency.balance_of(at_b) for _, at_b, _ in env.wallets]
+    return rows
+
+
+def _shared_segment(env, config, amounts, first, segment, resume, rng, latency, seed, rows, progress):
+    """Transfers `first`.. on env's chain until the segment is full and a new UTC day begins; returns
+    (the next transfer, the time its block lands at: the clock plus the gap already drawn for it)."""
+    shared, chain, system = config.shared, env.chain, env.system
+    cur = system.currency
     block = config.chain.block_interval
-    chain.advance_time(EPOCH - chain.now)
-    rows = []
-    for i, amount in enumerate(amounts):
-        at_a, at_b, approver = wallets[i % PEOPLE]
-        chain.advance_time(_gap(rng))
+    for i in range(first, len(amounts)):
+        amount = amounts[i]
+        at_a, at_b, approver = env.wallets[i % PEOPLE]
+        if resume is not None:  # the first transfer on a fresh chain: the clock as the last chain left it
+            chain.advance_time(resume - chain.now)
+            resume = None
+        else:
+            gap = _gap(rng)
+            if i - first >= segment and (chain.now + gap) // DAY != chain.now // DAY:
+                return i, chain.now + gap
+            chain.advance_time(gap)
         confirm = costs.confirmation_seconds(config.chain, latency)
         draw = rng.random()  # one draw per transfer: frozen recipient, mis-sent, or as intended
         if draw < shared.frozen_rate:  # the SDK's dry run refuses before anything is sent
@@ -197,7 +251,7 @@ def _shared(chain, config, amounts, seed, progress) -> list[Row]:
             progress("shared", i + 1)
             continue
         missent = draw < shared.frozen_rate + shared.missent_rate
-        to = stranger if missent else at_b
+        to = env.stranger if missent else at_b
         start = chain.now
         chain.set_next_block_time(start + block)
         receipt = cur.transfer(to, amount, sender=at_a)
@@ -205,19 +259,19 @@ def _shared(chain, config, amounts, seed, progress) -> list[Row]:
         if missent:  # on the direct path the money is gone to the wrong person
             rows.append(Row(i, "shared-direct", amount, "lost", block + confirm, Decimal(0), receipt.gas_used, cost,
                             WRONG_PERSON, "mis-sent: final on the direct path", seed, 1, 1))
-            cur.transfer(at_a, amount, sender=stranger)  # the study's stranger hands it back: balances stay level
+            cur.transfer(at_a, amount, sender=env.stranger)  # the study's stranger hands it back: balances stay level
         else:
             rows.append(Row(i, "shared-direct", amount, "delivered", block + confirm, Decimal(0), receipt.gas_used, cost,
                             bank_route.ON_B, "one currency transfer", seed, 1, 1))
         if amount < shared.delayed_arrival_from:
             rows.append(replace(rows[-1], path="shared-revocable", detail="below the delayed-arrival threshold"))
         else:
-            rows.append(_revocable(config, system, i, amount, at_a, to, approver, keeper, missent, confirm, seed))
+            rows.append(_revocable(config, system, i, amount, at_a, to, approver, env.keeper, missent, confirm, seed))
         if not missent:
             cur.transfer(at_a, amount, sender=at_b)  # the wallets' owner moves it back: balances stay level
-        rows.append(_interconvert(config, system, i, amount, at_a, at_b, approver, keeper, missent, confirm, seed))
+        rows.append(_interconvert(config, system, i, amount, at_a, at_b, approver, env.keeper, missent, confirm, seed))
         progress("shared", i + 1)
-    return rows
+    return len(amounts), None
 
 
 def _revocable(config, system, i, amount, at_a, to, approver, keeper, missent, confirm, seed) -> Row:
@@ -289,18 +343,48 @@ def _interconvert(config, system, i, amount, at_a, at_b, approver, keeper, misse
 
 
 # ---------------------------------------------------------------------------- bridge
-def _bridge(net, config, amounts, seed, progress) -> list[Row]:
-    c = config.connector
+def _bridge(engine, config, amounts, seed, progress, segment: int = SEGMENT) -> list[Row]:
+    """The bridge path, transfer by transfer, on fresh two-chain networks of `segment` transfers each,
+    started at a UTC midnight of the simulated clock and warmed up the day before, as _shared does."""
     rng, latency = random.Random(f"{seed}-bridge"), random.Random(f"{seed}-bridge-latency")
-    policy = ConnectorPolicy(fee_rate=c.fee_rate, fee_min=c.fee_min, sender_lock_duration=c.sender_lock_duration,
-                             inbound_lock_duration=c.inbound_lock_duration, claim_margin=c.claim_margin, quote_ttl=c.quote_ttl)
-    connector = Connector(net.a.bridge, net.b.bridge, net.connector.a, net.connector.b, policy, clock=lambda: net.now)
-    timing = Timing(config.chain.block_interval, config.chain.poll_interval, config.faults.halt_seconds)
-    net.advance(EPOCH - net.now)
-    rows = []
-    for i, amount in enumerate(amounts):
-        net.advance(_gap(rng))
+    rows: list[Row] = []
+    i, resume, held = 0, None, None
+    while i < len(amounts):
+        net = bridge_network(config, engine, OPENING_BALANCE if i == 0 else WARM_UP_OPENING)
+        try:
+            run = Crossings(net, config)
+            if i == 0:
+                net.advance(EPOCH - net.now)
+            else:
+                warm_up_bridge(run, resume // DAY * DAY, held)
+            i, resume = _bridge_segment(run, config, amounts, i, segment, resume, rng, latency, seed, rows, progress)
+            held = holdings(net)
+        finally:
+            net.close()
+    return rows
+
+
+def bridge_network(config, engine, opening: Decimal = OPENING_BALANCE):
+    return build_network(PEOPLE, tier=config.shared.user_tier, opening_balance=opening,
+                         connector_liquidity=config.connector.liquidity, engine=engine)
+
+
+def _bridge_segment(run, config, amounts, first, segment, resume, rng, latency, seed, rows, progress):
+    """Crossings `first`.. on run's network until the segment is full and a new UTC day begins; returns
+    (the next transfer, the time it starts at)."""
+    net, connector, treasury, timing = run.net, run.connector, run.treasury, run.timing
+    for i in range(first, len(amounts)):
+        amount = amounts[i]
+        if resume is not None:  # the first crossing on a fresh network: the clock as the last one left it
+            net.advance(resume - net.now)
+            resume = None
+        else:
+            gap = _gap(rng)
+            if i - first >= segment and (net.now + gap) // DAY != net.now // DAY:
+                return i, net.now + gap
+            net.advance(gap)
         started = net.now
+        treasury.top_up(amount)
         fault = _pick_fault(rng, config.faults)
         secret_bytes = rng.randbytes(32)
         confirm = costs.confirmation_seconds(config.chain, latency)
@@ -317,7 +401,7 @@ def _bridge(net, config, amounts, seed, progress) -> list[Row]:
         rows.append(Row(i, "bridge", amount, result.outcome, max(seconds, 1.0), result.fee, result.gas,
                         gas_cost(config, result.gas, txs), result.money_at, detail, seed, 1, txs, started))
         progress("bridge", i + 1)
-    return rows
+    return len(amounts), None
 
 
 def _gap(rng: random.Random) -> int:

@@ -79,6 +79,7 @@ class ConnectorParams:
     quote_ttl: int
     liquidity: Decimal
     liquidity_rate: float
+    rebalance_below: float
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,8 @@ class StudyConfig:
         s = self.shared
         if not (0 <= s.missent_rate <= 1 and 0 <= s.frozen_rate <= 1 and s.missent_rate + s.frozen_rate <= 1):
             problems.append("shared.missent_rate and frozen_rate must lie in [0, 1] and add up to at most 1")
+        if not 0 <= self.connector.rebalance_below <= 1:
+            problems.append("connector.rebalance_below must lie in [0, 1] (0: never rebalance)")
         if self.chain.operator_cost_per_tx < 0 or self.chain.confirm_seconds < 0 or self.connector.liquidity_rate < 0:
             problems.append("costs, rates and latencies must not be negative")
         pf = self.platform_failure

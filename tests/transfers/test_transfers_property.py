@@ -4,7 +4,9 @@ The model predicts every action's outcome (success, or exactly which custom erro
 arguments) and the chain must agree. After every step: the escrow's token balance equals totalHeld
 equals the sum of the model's open transfers; every transfer's state, release time and dispute
 deadline match; every balance matches and their sum never changes; each identity's outflow today
-matches the model (sends count, same-day returns give back). Short by default; `slow` runs longer.
+matches the model (sends count, same-day returns give back). Rules aim at the exact seconds where
+outcomes flip: a transfer's release time and dispute deadline (at_the_edge) and a UTC midnight with a
+transfer pending across it (across_midnight). Short by default; `slow` runs longer.
 """
 
 from __future__ import annotations
@@ -300,6 +302,27 @@ class EscrowModel(RuleBasedStateMachine):
         else:
             self._return_expired_dispute(i, gap)
 
+    @rule(i=st.integers(0, 2), before=st.integers(1, 900), delta=st.sampled_from([-1, 0]),
+          action=st.sampled_from(["revoke", "reject", "send", "dispute"]))
+    def across_midnight(self, i, before, delta, action):
+        """Send `before` seconds ahead of the next UTC midnight, then act in the day's last second or the
+        next day's first: a returned transfer gives its outflow back only on the day it was sent, and a
+        day's spending starts afresh at 00:00:00 (the model predicts both to the second)."""
+        midnight = (self.chain.now // DAY + 1) * DAY
+        if midnight - before <= self.chain.now:
+            midnight += DAY
+        sent = len(self.transfers)
+        self.send(i, 1, 2_000, midnight - before - self.chain.now)  # to the next person; pending past midnight
+        if len(self.transfers) == sent or midnight + delta <= self.chain.now:
+            return
+        gap = midnight + delta - self.chain.now
+        if action == "send":
+            self.send(i, 1, 3_000, gap)
+        elif action == "dispute":
+            self._dispute(sent + 1, False, gap)
+        else:
+            self._revoke_or_reject(sent + 1, action == "revoke", gap)
+
     @rule(i=st.integers(0, 8), gap=st.integers(1, 600))
     def toggle_freeze(self, i, gap):
         """Freeze or unfreeze a party (a no-op two times in three: frozen parties refuse most actions)."""
@@ -393,6 +416,8 @@ WALK = [
     (5, lambda m, r: m.at_the_edge(r.randrange(50), r.choice(["release", "revoke", "dispute", "resolve", "expire"]),
                                    r.choice([-1, 0]))),
     (1, lambda m, r: m.toggle_freeze(r.randrange(3), r.randint(1, 600))),
+    (2, lambda m, r: m.across_midnight(r.randrange(3), r.randint(1, 900), r.choice([-1, 0]),
+                                       r.choice(["revoke", "reject", "send", "dispute"]))),
 ]
 
 
