@@ -46,6 +46,16 @@ def expect_refusal(observe: Callable[[], object], action: Callable[[], object], 
     return info.value
 
 
+def expect_outcome(action: Callable[[], object], error: str | None):
+    """A model's prediction checked: `action()`'s result when `error` is None, else exactly that
+    Solidity error (as its typed exception) and None."""
+    if error is None:
+        return action()
+    with pytest.raises(errors.revert_class(error)):
+        action()
+    return None
+
+
 def run_state_machine(machine, deployment, examples: int, steps: int) -> None:
     """Run a Hypothesis RuleBasedStateMachine (with a `deployment` class attribute) deterministically."""
     from hypothesis import HealthCheck, settings

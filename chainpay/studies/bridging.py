@@ -234,14 +234,10 @@ def _shared_segment(env, config, amounts, first, segment, resume, rng, latency, 
     for i in range(first, len(amounts)):
         amount = amounts[i]
         at_a, at_b, approver = env.wallets[i % PEOPLE]
-        if resume is not None:  # the first transfer on a fresh chain: the clock as the last chain left it
-            chain.advance_time(resume - chain.now)
-            resume = None
-        else:
-            gap = _gap(rng)
-            if i - first >= segment and (chain.now + gap) // DAY != chain.now // DAY:
-                return i, chain.now + gap
-            chain.advance_time(gap)
+        stop = _step_clock(chain.now, chain.advance_time, rng, i - first, segment, resume)
+        resume = None
+        if stop is not None:
+            return i, stop
         confirm = costs.confirmation_seconds(config.chain, latency)
         draw = rng.random()  # one draw per transfer: frozen recipient, mis-sent, or as intended
         if draw < shared.frozen_rate:  # the SDK's dry run refuses before anything is sent
@@ -375,14 +371,10 @@ def _bridge_segment(run, config, amounts, first, segment, resume, rng, latency, 
     net, connector, treasury, timing = run.net, run.connector, run.treasury, run.timing
     for i in range(first, len(amounts)):
         amount = amounts[i]
-        if resume is not None:  # the first crossing on a fresh network: the clock as the last one left it
-            net.advance(resume - net.now)
-            resume = None
-        else:
-            gap = _gap(rng)
-            if i - first >= segment and (net.now + gap) // DAY != net.now // DAY:
-                return i, net.now + gap
-            net.advance(gap)
+        stop = _step_clock(net.now, net.advance, rng, i - first, segment, resume)
+        resume = None
+        if stop is not None:
+            return i, stop
         started = net.now
         treasury.top_up(amount)
         fault = _pick_fault(rng, config.faults)
@@ -402,6 +394,20 @@ def _bridge_segment(run, config, amounts, first, segment, resume, rng, latency, 
                         gas_cost(config, result.gas, txs), result.money_at, detail, seed, 1, txs, started))
         progress("bridge", i + 1)
     return len(amounts), None
+
+
+def _step_clock(now: int, advance, rng: random.Random, done: int, segment: int, resume: int | None) -> int | None:
+    """Move a segment's clock to its next transfer: to `resume` for the first transfer on a fresh chain
+    (where the last chain left it), else by a random gap. After `segment` transfers, a gap that would
+    cross a UTC midnight ends the segment instead: returns the time the next segment starts at."""
+    if resume is not None:
+        advance(resume - now)
+        return None
+    gap = _gap(rng)
+    if done >= segment and (now + gap) // DAY != now // DAY:
+        return now + gap
+    advance(gap)
+    return None
 
 
 def _gap(rng: random.Random) -> int:

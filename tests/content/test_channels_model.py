@@ -14,9 +14,8 @@ from decimal import Decimal
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from support import run_state_machine
+from support import expect_outcome, run_state_machine
 
-from chainpay import errors
 from chainpay.testing import test_chain
 from chainpay.content.catalogue import split_units
 from chainpay.content.channels import ChannelState
@@ -48,11 +47,7 @@ class ChannelModel(RuleBasedStateMachine):
 
     # ---------------------------------------------------------------- helpers
     def expect(self, action, error: str | None):
-        if error is None:
-            return action()
-        with pytest.raises(errors.revert_class(error)):
-            action()
-        return None
+        return expect_outcome(action, error)
 
     def live_error(self, c) -> str | None:
         if c["state"] is ChannelState.CLOSED:

@@ -15,9 +15,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from support import run_state_machine
+from support import expect_outcome, run_state_machine
 
-from chainpay import errors
 from chainpay.currency.registry import identity_id
 from chainpay.testing import build_system, test_chain
 
@@ -40,10 +39,6 @@ class ReserveModel(RuleBasedStateMachine):
         self.ratio = {pl: BPS for pl in PLATFORMS}
         self.listed = {pl: True for pl in PLATFORMS}
         self.frozen: set[str] = set()
-        self.platform_of = {w.address: pl for pl, ws in self.customers.items() for w in ws}
-        self.platform_of.update({w.address: pl for pl, w in self.treasury.items()})
-        self.identity = {w.address: n for n, w in enumerate(self.customers[1])}  # alice-like pairs: same index
-        self.identity.update({w.address: n for n, w in enumerate(self.customers[2])})
 
     def teardown(self):
         if hasattr(self, "snapshot"):
@@ -51,11 +46,7 @@ class ReserveModel(RuleBasedStateMachine):
 
     # ---------------------------------------------------------------- helpers
     def expect(self, action, error: str | None):
-        if error is None:
-            return action()
-        with pytest.raises(errors.revert_class(error)):
-            action()
-        return None
+        return expect_outcome(action, error)
 
     def supply(self, pl: int) -> int:
         return sum(v for (_, q), v in self.held.items() if q == pl)
