@@ -6,9 +6,10 @@
 // Config (argv[2], JSON): keys (0x private keys of funded, EDR-signed accounts), balance (wei, decimal
 // string), chainId, hardfork, blockGasLimit, genesisTime (seconds, optional).
 // Beyond the standard methods, "chainpay_send" sends a transaction and returns
-// {receipt, error}: the receipt of the mined transaction (a failed one is mined too, as on a node)
-// and the node's error with its revert data, in one round trip. The receipt is passed through as the
-// provider's own JSON text (no parse and re-serialise in this process).
+// {receipt, error, timestamp}: the receipt of the mined transaction (a failed one is mined too, as on
+// a node), the node's error with its revert data, and the timestamp of its block, in one round trip.
+// The receipt is passed through as the provider's own JSON text (no parse and re-serialise here).
+// A batch (a JSON array on one line) runs in order and skips what follows its first error.
 //
 // The funded accounts are impersonated rather than owned: EDR then executes a transaction from them
 // without signing it and recovering its sender (secp256k1 was ~15 % of this process's CPU per
@@ -76,9 +77,15 @@ async function main() {
   const call = async (request) => JSON.parse(await text(JSON.stringify(request)));
   const answer = async (line) => { // one request line -> one answer line (JSON text)
     const request = JSON.parse(line);
-    if (Array.isArray(request)) {
+    if (Array.isArray(request)) { // in order, each seeing the state the previous left; after an error the rest are skipped
       const out = [];
-      for (const r of request) out.push(await answer(JSON.stringify(r))); // in order: each sees the state the previous left
+      let failed = false;
+      for (const r of request) {
+        const one = failed ? JSON.stringify({ jsonrpc: "2.0", id: r.id, error: { code: -32000, message: "skipped: an earlier request of this batch failed" } })
+          : await answer(JSON.stringify(r));
+        failed = failed || JSON.parse(one).error !== undefined;
+        out.push(one);
+      }
       return "[" + out.join(",") + "]";
     }
     if (request.method !== "chainpay_send") return text(line);
@@ -86,9 +93,13 @@ async function main() {
     const sent = JSON.parse(await text(JSON.stringify(request)));
     const hash = sent.result !== undefined ? sent.result : sent.error && sent.error.data && sent.error.data.transactionHash;
     if (!hash) return JSON.stringify({ jsonrpc: "2.0", id: request.id, error: sent.error }); // refused before mining
-    const receipt = await text('{"jsonrpc":"2.0","id":1,"method":"eth_getTransactionReceipt","params":["' + hash + '"]}');
+    // The receipt and the new head's header, asked for together (nothing else runs in between): two
+    // requests in flight cost about one, and the caller learns the chain's clock without asking again.
+    const [receipt, head] = await Promise.all([
+      text('{"jsonrpc":"2.0","id":1,"method":"eth_getTransactionReceipt","params":["' + hash + '"]}'),
+      call({ jsonrpc: "2.0", id: 1, method: "eth_getBlockByNumber", params: ["latest", false] })]);
     return '{"jsonrpc":"2.0","id":' + JSON.stringify(request.id) + ',"result":{"error":' + JSON.stringify(sent.error || null) +
-      ',"receipt":' + receipt + "}}"; // receipt: the provider's whole answer; its "result" is the receipt
+      ',"timestamp":"' + head.result.timestamp + '","receipt":' + receipt + "}}"; // receipt: the provider's whole answer
   };
   let queue = Promise.resolve();
   let pending = "";

@@ -104,6 +104,49 @@ def test_block_time_control_is_exact(edr):
     assert edr.now == now
 
 
+def test_the_head_kept_without_asking_is_the_engines_after_every_kind_of_step(edr, token):
+    """The engine object answers ``now`` and ``block_number`` from the head it keeps; after every step
+    that can move the head, that must be what the engine itself reports."""
+    from chainpay.core.abi import load_artifact
+
+    def engine_head():
+        header = edr.rpc("eth_getBlockByNumber", ["latest", False])
+        return int(header["number"], 16), int(header["timestamp"], 16)
+
+    def check():
+        assert (edr.block_number, edr.now) == engine_head()
+
+    snap = edr.snapshot()
+    steps = [
+        lambda: _transfer(edr, token, 0, 1, 1),
+        lambda: pytest.raises(errors.ContractRevert, _transfer, edr, token, 2, 1, 5),  # failed: mined
+        lambda: pytest.raises(errors.TransactionFailed, edr.send, 0, token,  # refused: nothing mined
+                              load_artifact("BaselineERC20").fn("transfer").encode([edr.accounts[1].address, 1]), 0, 1_000),
+        lambda: edr.advance_time(7),
+        lambda: edr.set_next_block_time(edr.now + 1),  # no block yet
+        lambda: _transfer(edr, token, 0, 1, 1),
+        lambda: edr.set_next_block_time(edr.now + 100),  # mines an empty block at +99
+        lambda: _transfer(edr, token, 0, 1, 1),
+        lambda: edr.rpc("evm_mine"),  # a raw request the object cannot follow: it asks again
+        lambda: edr.revert(snap),
+        lambda: pytest.raises(ValueError, edr.set_next_block_time, edr.now),
+    ]
+    for step in steps:
+        step()
+        check()
+
+
+def test_a_batch_stops_at_its_first_error(edr):
+    """advance_time and set_next_block_time send "set the time, mine" as one batch: a refused time
+    must not let the mine go ahead at a time of the engine's choosing."""
+    from chainpay.chain.edr import _NodeError
+
+    number, now = edr.block_number, edr.now
+    with pytest.raises(_NodeError):
+        edr._rpc_batch(("evm_setNextBlockTimestamp", [hex(now - 10)]), ("evm_mine", []))
+    assert (edr.block_number, edr.now) == (number, now)
+
+
 def test_snapshots_are_reusable_and_later_ones_die_with_an_earlier_revert(edr):
     start = edr.block_number
     first = edr.snapshot()
