@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from eth_utils import to_checksum_address
@@ -122,7 +122,7 @@ class Bridge(ContractClient):
             if self.currency.allowance(account, self.address) < self.currency.from_units(units):
                 self.currency.approve(self.address, self.currency.from_units(units), sender=account)
             receipt = self._write("lock", to, units, hashlock, timelock, identity, sender=account)
-        return self.get(receipt.event("Locked")["id"], receipt=receipt)
+        return self._locked(receipt)
 
     def claim(self, lock_id: int, preimage: bytes, *, sender: AccountLike, now: int | None = None,
               margin: int = CLAIM_MARGIN) -> LockRecord:
@@ -143,7 +143,7 @@ class Bridge(ContractClient):
         data = self.artifact.fn("claim").encode((lock_id, preimage))
         self.chain.call(self.address, data, sender=account)  # raises the typed error: nothing is sent
         receipt = self._write("claim", lock_id, preimage, sender=account)
-        return self.get(lock_id, receipt=receipt)
+        return replace(record, state=LockState.CLAIMED, receipt=receipt)  # claim() changes nothing else
 
     def recover_unheld(self, to: AccountLike, *, sender: AccountLike | None = None) -> Receipt:
         """Pay currency sent to the bridge outside any lock to `to` (DEFAULT_ADMIN); open locks stay."""
@@ -153,6 +153,12 @@ class Bridge(ContractClient):
         """Return an expired lock to its locker (anyone may)."""
         receipt = self._write("refund", _check_id(lock_id), sender=self._sender(sender))
         return self.get(lock_id, receipt=receipt)
+
+    def _locked(self, receipt: Receipt) -> LockRecord:
+        """The lock a lock transaction made, from its Locked event (which carries every field)."""
+        e = receipt.event("Locked")
+        return LockRecord(e["id"], e["locker"], e["recipient"], self.currency.from_units(e["amount"]), e["hashlock"],
+                          e["timelock"], e["identity"], e["inbound"], LockState.OPEN, receipt)
 
     # ------------------------------------------------------------- views
     def get(self, lock_id: int, *, receipt: Receipt | None = None) -> LockRecord:

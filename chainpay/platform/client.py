@@ -113,23 +113,23 @@ class Platforms(ContractClient):
     # ------------------------------------------------------------- money in and out
     def _pay_in(self, fn: str, permit_fn: str | None, args: tuple, units: int, payer: Account) -> Receipt:
         """An operation that pulls `units` of the payer's currency: with a held key a permit makes it
-        one transaction (checked as a call first); otherwise the operation is dry-run as calls, then
-        approve, then act, and the allowance is put back if the act still fails."""
+        one transaction (checked as a call first), as does an allowance that already covers it;
+        otherwise the operation is dry-run as calls, then approve, then act, and the allowance is put
+        back if the act still fails."""
         if permit_fn is not None and payer.key is not None:
             permit = self.currency.sign_permit(payer, self.address, self.currency.from_units(units), self.chain.now + 3600)
             sig = permit.signature
             return self._checked(permit_fn, *args, permit.deadline, sig.v, sig.r, sig.s, sender=payer)
-        self._preflight_pay_in(fn, args, units, payer)
         before = self.currency.allowance(payer, self.address)
         needed = self.currency.from_units(units)
-        raised = before < needed
-        if raised:
-            self.currency.approve(self.address, needed, sender=payer)
+        if before >= needed:  # one transaction: _checked's own dry run is the whole preflight
+            return self._checked(fn, *args, sender=payer)
+        self._preflight_pay_in(fn, args, units, payer)
+        self.currency.approve(self.address, needed, sender=payer)
         try:
             return self._checked(fn, *args, sender=payer)
         except errors.ChainpayError:
-            if raised:
-                self.currency.approve(self.address, before, sender=payer)
+            self.currency.approve(self.address, before, sender=payer)
             raise
 
     def _preflight_pay_in(self, fn: str, args: tuple, units: int, payer: Account) -> None:

@@ -304,13 +304,15 @@ PLATFORM_BALANCE = Decimal(20_000)  # each person's balance at platform A (above
 
 
 def _open_platforms(system, treasuries, officers):
-    """Platforms 1 and 2 at a 100 % reserve ratio, each treasury registered (tier 4) and funded."""
+    """Platforms 1 and 2 at a 100 % reserve ratio, each treasury registered (tier 4), funded, and with
+    a standing allowance to the platform contract (so that each issue is one transaction)."""
     p = system.platforms
     for platform, (treasury, officer) in enumerate(zip(treasuries, officers), start=1):
         system.registry.register_identity(identity_id({"name": f"platform {platform} treasury"}), 4, treasury,
                                           sender=officer)
         system.currency.mint(treasury, OPENING_BALANCE)
         p.create(platform, treasury)
+        system.currency.approve(p.address, OPENING_BALANCE, sender=treasury)
     return p
 
 

@@ -50,12 +50,13 @@ def test_a_full_crossing_moves_value_and_conserves_the_sum_across_both_chains(ne
                            "recipient": net.connector.a.address, "amount": 1002, "timelock": out.timelock,
                            "identity": alice.identity, "inbound": False}
     assert net.a.bridge.total_locked() == Decimal("10.02")
+    assert out == net.a.bridge.get(out.id)  # lock() builds its record from the event: the chain's own
     step(net)
     inb, _ = _inbound(net, alice, Decimal("10.00"), secret)
-    assert inb.inbound and inb.recipient == alice.b.address
+    assert inb.inbound and inb.recipient == alice.b.address and inb == net.b.bridge.get(inb.id)
     step(net)
     claimed = net.b.bridge.claim(inb.id, secret.preimage, sender=alice.b)
-    assert claimed.state is LockState.CLAIMED
+    assert claimed.state is LockState.CLAIMED and claimed == net.b.bridge.get(inb.id)
     assert claimed.receipt.event("Claimed").args == {"id": inb.id, "hashlock": secret.hashlock, "recipient": alice.b.address,
                                                      "preimage": secret.preimage}
     # The connector learns the preimage from chain B's event and claims on A.

@@ -252,6 +252,20 @@ def test_approve_then_act_path_refuses_before_sending_anything(system, actors, t
                    platform=A)
 
 
+def test_a_standing_allowance_makes_it_one_checked_transaction(system, actors, treasuries, platforms):
+    """An allowance that already covers the amount: no approve, one transaction, and a refusal still
+    sends nothing (the transaction's own dry run) and leaves the allowance as it was."""
+    p, cur, chain = platforms, system.currency, system.chain
+    cur.approve(p.address, D(1000), sender=treasuries.a)
+    block = chain.block_number
+    p.issue(A, actors.alice, D(100), sender=treasuries.a)
+    assert chain.block_number == block + 1 and cur.allowance(treasuries.a, p.address) == D(900)
+    assert p.balance_of(actors.alice, A) == D(100)
+    observe = lambda: (chain.block_number, books(system, actors, treasuries), cur.allowance(treasuries.a, p.address))  # noqa: E731
+    expect_refusal(observe, lambda: p.issue(A, actors.bob, D(100), sender=treasuries.a), "NotCustomer",
+                   account=actors.bob.address, platform=A)
+
+
 def test_the_required_reserve_rounds_up_to_the_base_unit(system, actors, treasuries, platforms):
     p = platforms
     p.set_ratio(A, "33.33%")
