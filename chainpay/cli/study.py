@@ -52,9 +52,12 @@ PATHS_HELP = "Comma-separated paths to run (default: all; the simulated routes t
 @click.option("--paths", "paths_text", default=None, help=PATHS_HELP)
 @click.option("--fault", "faults", multiple=True, type=click.Choice(["connector-offline", "recipient-absent", "chain-halt", "no-liquidity"]),
               help="Inject a fault into faults.share of bridge transfers (repeatable; rates also in [faults] of the config).")
+@click.option("--workers", type=click.IntRange(min=1, max=2), default=2, show_default=True,
+              help="Processes for the on-chain paths: 2 runs the shared chain and the bridge side by side (the same rows); "
+                   "1 runs them one after the other.")
 @engine_option
 def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int, replicates: int, paths_text: Optional[str],
-                   faults: tuple[str, ...], engine: str):
+                   faults: tuple[str, ...], workers: int, engine: str):
     """Today's routes vs shared digital currency vs cross-chain bridge: report.md, results.csv, PNG charts."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -74,12 +77,12 @@ def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int,
         with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console) as bar:
             tasks = {name: bar.add_task(label, total=total) for name, label in labels}
-            rows = bridging.run_replicates(cfg, transfers, seed, replicates, paths=paths, engine=engine,
+            rows = bridging.run_replicates(cfg, transfers, seed, replicates, paths=paths, engine=engine, workers=workers,
                                            progress=lambda group, n: bar.update(tasks[group], completed=n))
     else:  # logs and pipes: a plain line every few seconds
         names = dict(labels)
         with status("study bridging: starting") as lines:
-            rows = bridging.run_replicates(cfg, transfers, seed, replicates, paths=paths, engine=engine,
+            rows = bridging.run_replicates(cfg, transfers, seed, replicates, paths=paths, engine=engine, workers=workers,
                                            progress=lambda group, n: lines.update(f"study bridging: {names[group]} {n:,}/{total:,}"))
     failure = None
     if "platform-interconvert" in paths:

@@ -23,7 +23,7 @@ recipient refused up front, a mis-sent transfer; the bridge's faults at configur
 gives one result.
 
 Why this module is long: each on-chain path is a loop over the same transfers with the same Row, clock,
-random streams and segment bookkeeping (fresh chains every SEGMENT transfers, see segments.py), and the
+random streams and segment bookkeeping (fresh chains every few thousand transfers, see segments.py), and the
 paths share one chain; splitting them would pass that state between modules for no reader's gain. The
 parts that stand alone (warm-ups, the connector's treasury) live in segments.py.
 """
@@ -48,6 +48,7 @@ from ..system import deploy
 from . import bank_route, costs, routes
 from .amounts import draw_amounts
 from .config import StudyConfig
+from .parallel import run_groups
 from .segments import DAY, Crossings, holdings, warm_up_bridge, warm_up_shared
 
 log = logging.getLogger(__name__)
@@ -64,11 +65,13 @@ PEOPLE = 8
 OPENING_BALANCE = Decimal(10_000_000)
 WARM_UP_OPENING = Decimal(100)  # a fresh network's people start with this much, then get the earlier balances
 MEAN_GAP = 600  # seconds between one customer's transfer and the next one's (exponential)
-# Transfers per chain on each on-chain path before moving to a fresh chain at the next UTC midnight of the
-# simulated clock. EDR keeps every block's state (~25-45 KiB per transaction, no pruning): one chain for a
-# 10,000-transfer run peaked at 2.3 GiB, and with 5,000 (and the platform-interconvert path on the shared
-# chain) a 10,000-transfer run still peaked at 2,440 MiB. See segments.py for why the rows stay the same.
-SEGMENT = 2_500
+# Transfers per chain before moving to a fresh chain at the next UTC midnight of the simulated clock. EDR
+# keeps every block's state (~25-45 KiB per transaction, no pruning): one chain for a 10,000-transfer run
+# peaked at 2.3 GiB. The shared chain carries ~9 transactions per transfer, each bridge chain ~3: with
+# both groups running at once (workers=2) and 2,500 for both, a 10,000-transfer run peaked at 2,032 MiB,
+# the shared chain's engine alone at ~885 MiB. See segments.py for why the rows stay the same.
+SEGMENT = 2_500  # the bridge's two chains
+SHARED_SEGMENT = 1_250  # the shared-currency chain
 
 
 @dataclass(frozen=True)
@@ -117,33 +120,37 @@ def with_faults(config: StudyConfig, faults: Sequence[str]) -> StudyConfig:
 
 def run(config: StudyConfig, transfers: int = 1000, seed: int = 1, faults: Sequence[str] = (),
         progress: Callable[[str, int], None] = lambda path, n: None, paths: Sequence[str] = PATHS,
-        engine: str | None = "eth-tester", segment: int = SEGMENT) -> list[Row]:
+        engine: str | None = "eth-tester", segment: int | None = None, workers: int = 1) -> list[Row]:
     """Every path in `paths` for the same `transfers` amounts; `progress(group, done)` after each
     transfer, group being "simulated", "shared" or "bridge". The on-chain paths run on the in-process
-    `engine` (the same rows on every engine: gas is exact); the shared-currency paths move to a fresh
-    chain after `segment` transfers (see _shared: same rows, bounded memory)."""
+    `engine` (the same rows on every engine: gas is exact); each moves to fresh chains every `segment`
+    transfers (default SHARED_SEGMENT for the shared chain, SEGMENT for the bridge; see _shared: same
+    rows, bounded memory). With `workers` > 1 the shared chain and the bridge run in two processes at
+    once (the same rows; see parallel.py)."""
     config = with_faults(config, faults)
     unknown = set(paths) - set(PATHS)
     if unknown:
         raise InvalidInput(f"unknown path(s) {', '.join(sorted(unknown))} (known: {', '.join(PATHS)})")
     amounts = draw_amounts(config.amounts, transfers, random.Random(f"{seed}-amounts"))
     rows = _simulated(config, amounts, seed, [p for p in SIMULATED if p in paths], progress)
-    if set(SHARED_CHAIN) & set(paths):
-        rows += [r for r in _shared(engine, config, amounts, seed, progress, segment) if r.path in paths]
-    if "bridge" in paths:
-        rows += _bridge(engine, config, amounts, seed, progress, segment)
+    common = {"engine": engine, "config": config, "amounts": amounts, "seed": seed}
+    groups = [(name, fn, dict(common, segment=segment or default)) for name, fn, default, wanted in (
+        ("shared", _shared, SHARED_SEGMENT, set(SHARED_CHAIN) & set(paths)),
+        ("bridge", _bridge, SEGMENT, "bridge" in paths)) if wanted]
+    for group_rows in run_groups(groups, progress, workers):
+        rows += [r for r in group_rows if r.path in paths]
     return rows
 
 
 def run_replicates(config: StudyConfig, transfers: int, seed: int, replicates: int, faults: Sequence[str] = (),
                    progress: Callable[[str, int], None] = lambda path, n: None, paths: Sequence[str] = PATHS,
-                   engine: str | None = "eth-tester") -> list[Row]:
+                   engine: str | None = "eth-tester", workers: int = 1) -> list[Row]:
     """`replicates` independent runs with seeds seed, seed + 1, ...: rows of all of them (Row.seed tells apart);
     `progress(group, done)` counts over all replicates."""
     rows = []
     for k in range(replicates):
         rows += run(config, transfers, seed + k, faults, lambda group, n, k=k: progress(group, k * transfers + n), paths,
-                    engine)
+                    engine, workers=workers)
     return rows
 
 
@@ -203,7 +210,7 @@ def _shared_chain(chain, config) -> _SharedChain:
     return _SharedChain(chain, system, wallets, stranger, keeper, chain.accounts[8 + 3 * PEOPLE])
 
 
-def _shared(engine, config, amounts, seed, progress, segment: int = SEGMENT) -> list[Row]:
+def _shared(engine, config, amounts, seed, progress, segment: int = SHARED_SEGMENT) -> list[Row]:
     """Both shared-currency paths, transfer by transfer, on fresh chains of `segment` transfers each.
 
     A new chain starts only at a UTC midnight of the simulated clock (the first transfer of a new day

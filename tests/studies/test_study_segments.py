@@ -87,4 +87,4 @@ def test_segmented_bridge_rows_are_one_networks_rows(bridge_runs):
 
 def test_runs_within_one_segment_are_unchanged():
     # the default segment is larger than the default study: a 1,000-transfer run is one chain, as before
-    assert bridging.SEGMENT >= 1000
+    assert bridging.SEGMENT >= 1000 and bridging.SHARED_SEGMENT >= 1000
