@@ -11,13 +11,15 @@ from rich.table import Table
 from .common import check_writable_dir, console, engine_option, pick_engine, status
 
 MAX_TRANSFERS = 20_000  # larger runs belong in a sweep on a cluster
-# Seconds per transfer through the on-chain paths, measured here (`chainpay study bridging --transfers 1000` on the
-# 2-core machine while other work loaded it): 121 s on EDR, 1,496 s on eth-tester.
-SECONDS_PER_TRANSFER = {"edr": 0.12, "eth-tester": 1.5}
+# Seconds per transfer through the on-chain paths with two workers, measured here on the quiet 2-core machine
+# (`chainpay study bridging --transfers N --engine E`): EDR 42.5 s for 1,000 and 413.3 s for 10,000, eth-tester
+# 414.7 s for 1,000. One worker took 83.4 s for 1,000 on EDR (1.96x).
+SECONDS_PER_TRANSFER = {"edr": 0.042, "eth-tester": 0.41}
+ONE_WORKER_FACTOR = 2.0
 
 
-def _estimate(transfers: int, engine: str) -> str:
-    seconds = 20 + transfers * SECONDS_PER_TRANSFER[engine]
+def _estimate(transfers: int, engine: str, workers: int) -> str:
+    seconds = 5 + transfers * SECONDS_PER_TRANSFER[engine] * (ONE_WORKER_FACTOR if workers == 1 else 1)
     return f"{seconds / 60:.0f} minutes" if seconds >= 90 else f"{seconds:.0f} seconds"
 
 
@@ -71,7 +73,7 @@ def study_bridging(transfers: int, config: Optional[Path], out: Path, seed: int,
     total = transfers * replicates
     on_chain = sum(p in bridging.ON_CHAIN for p in paths) / len(bridging.ON_CHAIN)
     console.print(f"{total:,} transfers through {len(paths)} paths on {engine}: about "
-                  f"{_estimate(round(total * on_chain), engine)} here", highlight=False)
+                  f"{_estimate(round(total * on_chain), engine, workers)} here", highlight=False)
     labels = (("simulated", "routes (simulated)"), ("shared", "shared currency (on chain)"), ("bridge", "bridge (two chains)"))
     if console.is_terminal:
         with Progress(TextColumn("{task.description:<28}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
