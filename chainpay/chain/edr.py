@@ -221,8 +221,8 @@ class EdrChain(Chain):
     def _read_line(self) -> bytes:
         """The engine's next answer line (b"" when it has exited). An answer usually comes within a
         fraction of a millisecond, and sleeping in a blocking read until then costs about as much again
-        in the wake-up on these machines (measured: 0.47-0.52 ms per eth_call blocking against
-        0.28-0.34 ms polling): so poll without sleeping for up to SPIN_SECONDS, then block."""
+        in the wake-up on these machines (tests/tools/edr_round_trip.py measures both ways): so poll,
+        yielding the core, for up to SPIN_SECONDS, then block."""
         fd, unread = self._stdout.fileno(), self._unread
         spin_until = None
         while True:
