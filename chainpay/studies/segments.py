@@ -61,7 +61,7 @@ def warm_up_shared(env, config, before: int, held_at_b: list[Decimal]) -> None:
         platforms.redeem(2, amount, sender=at_b)  # the interconversion put back, as the study does
         platforms.issue(1, at_a, amount, sender=env.treasury_a)
         transfers.release(record.id, sender=env.keeper)
-        cur.transfer(at_a, amount, sender=at_b)
+        cur.transfer(at_a, 2 * amount, sender=at_b)  # the escrow's release and the redeem: at_b back to 0
         if held:
             cur.transfer(at_b, held, sender=at_a)  # one identity's two wallets: no outflow
     _check_before(chain.now, before)

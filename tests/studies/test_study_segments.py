@@ -9,6 +9,7 @@ import pytest
 
 from chainpay.studies import bridging
 from chainpay.studies.config import StudyConfig
+from chainpay.studies.segments import holdings
 from chainpay.testing import test_engine
 
 ENGINE = test_engine()
@@ -28,8 +29,9 @@ def runs():
     original = bridging.warm_up_shared
 
     def counting(env, config, before, held):
-        warm_ups.append(before)
-        return original(env, config, before, held)
+        original(env, config, before, held)
+        # what the fresh chain holds once warmed up: each B wallet must hold what it held before
+        warm_ups.append((before, held, [env.system.currency.balance_of(at_b) for _, at_b, _ in env.wallets]))
 
     one = bridging.run(CONFIG, 240, seed=2, paths=SHARED, engine=ENGINE, segment=10**9)
     bridging.warm_up_shared = counting
@@ -46,8 +48,9 @@ def bridge_runs():
     original = bridging.warm_up_bridge
 
     def counting(run, before, held):
-        warm_ups.append(before)
-        return original(run, before, held)
+        original(run, before, held)
+        # every balance and the connector's standing allowance, as the previous network left them
+        warm_ups.append((before, held, holdings(run.net)))
 
     one = bridging.run(BRIDGE_CONFIG, 170, seed=2, paths=("bridge",), engine=ENGINE, segment=10**9)
     bridging.warm_up_bridge = counting
@@ -60,9 +63,16 @@ def bridge_runs():
 
 def test_segments_start_at_utc_midnight(runs):
     one, _, warm_ups = runs
-    assert len(warm_ups) >= 2  # ~144 transfers a simulated day: at least two fresh chains after the first
-    assert all(day % bridging.DAY == 0 for day in warm_ups)
-    assert sorted(warm_ups) == warm_ups and len(set(warm_ups)) == len(warm_ups)
+    days = [day for day, _, _ in warm_ups]
+    assert len(days) >= 2  # ~144 transfers a simulated day: at least two fresh chains after the first
+    assert all(day % bridging.DAY == 0 for day in days)
+    assert sorted(days) == days and len(set(days)) == len(days)
+
+
+def test_a_warmed_up_chain_holds_what_the_previous_one_left(runs, bridge_runs):
+    for _, held, now_held in runs[2] + bridge_runs[2]:
+        assert now_held == held
+    assert any(key[0] == "allowance" and amount > 0 for _, held, _ in bridge_runs[2] for key, amount in held.items())
 
 
 def test_segmented_rows_are_one_chains_rows(runs):
@@ -77,7 +87,7 @@ def test_segmented_rows_are_one_chains_rows(runs):
 
 def test_segmented_bridge_rows_are_one_networks_rows(bridge_runs):
     one, many, warm_ups = bridge_runs
-    assert warm_ups and all(day % bridging.DAY == 0 for day in warm_ups)
+    assert warm_ups and all(day % bridging.DAY == 0 for day, _, _ in warm_ups)
     assert len(one) == len(many) == 170
     assert {r.outcome for r in one} >= {"delivered", "refunded", "refused"}
     for a, b in zip(one, many):
