@@ -12,7 +12,7 @@ from .common import check_writable_dir, console, engine_option, pick_engine, sta
 
 MAX_TRANSFERS = 20_000  # larger runs belong in a sweep on a cluster
 # Seconds per transfer through the on-chain paths with two workers, measured here on the quiet 2-core machine
-# (`chainpay study bridging --transfers N --engine E`): EDR 42.5 s for 1,000 and 413.3 s for 10,000, eth-tester
+# (`chainpay study bridging --transfers N --engine E`): EDR 39.5-42.5 s for 1,000 and 405.5 s for 10,000, eth-tester
 # 414.7 s for 1,000. One worker took 83.4 s for 1,000 on EDR (1.96x).
 SECONDS_PER_TRANSFER = {"edr": 0.042, "eth-tester": 0.41}
 ONE_WORKER_FACTOR = 2.0
