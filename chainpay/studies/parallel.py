@@ -6,14 +6,18 @@ from its own random streams, so running them in separate processes gives the row
 hold copies of the parent's pipes to any engine process it had open, and an engine process exits only
 when its pipe closes. A worker reports `progress(group, done)` and its result (or its exception)
 through one queue the parent reads; a worker that dies without reporting is an error, and on any
-error the other workers are stopped.
+error the other workers are stopped. A worker exits as soon as the parent is gone, however it went
+(SIGKILL included), so neither it nor its engine's process outlives the run.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
+import os
 import pickle
 import queue
+import threading
 from typing import Any, Callable, Sequence
 
 Progress = Callable[[str, int], None]
@@ -25,7 +29,14 @@ class WorkerFailed(RuntimeError):
     """A study worker process died or raised an exception that could not be sent back as itself."""
 
 
+def _exit_with_parent() -> None:
+    parent = multiprocessing.parent_process()
+    multiprocessing.connection.wait([parent.sentinel])  # ready when the parent process has ended
+    os._exit(1)  # the engine's node process then sees its pipe close and exits too
+
+
 def _worker(index: int, fn: Callable[..., Any], kwargs: dict, messages) -> None:
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     try:
         result = fn(**kwargs, progress=lambda group, done: messages.put(("progress", group, done)))
         messages.put(("done", index, result))
