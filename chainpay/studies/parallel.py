@@ -18,6 +18,7 @@ import os
 import pickle
 import queue
 import threading
+import traceback
 from typing import Any, Callable, Sequence
 
 Progress = Callable[[str, int], None]
@@ -41,6 +42,7 @@ def _worker(index: int, fn: Callable[..., Any], kwargs: dict, messages) -> None:
         result = fn(**kwargs, progress=lambda group, done: messages.put(("progress", group, done)))
         messages.put(("done", index, result))
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+        exc.add_note(f"in the study worker for this group:\n{traceback.format_exc()}")  # shown with CHAINPAY_DEBUG=1
         try:
             pickle.loads(pickle.dumps(exc))  # an exception that cannot cross processes as itself goes as text
         except Exception:

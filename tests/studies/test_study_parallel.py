@@ -61,8 +61,9 @@ def test_results_come_back_in_task_order():
 
 def test_a_workers_typed_error_is_raised_in_the_parent_and_the_other_worker_is_stopped():
     started = time.monotonic()
-    with pytest.raises(errors.revert_class("EnforcedPause")):
+    with pytest.raises(errors.revert_class("EnforcedPause")) as caught:
         run_groups([("slow", _sleeps, {"seconds": 60}), ("bad", _raises, {})], lambda g, n: None, workers=2)
+    assert "_raises" in caught.value.__notes__[0]  # the worker's traceback comes along
     assert time.monotonic() - started < 30  # the sleeping worker was terminated, not waited for
 
 
