@@ -130,7 +130,11 @@ async function main() {
   process.stdout.write(JSON.stringify({ ready: true, client: (await call({ jsonrpc: "2.0", id: 1, method: "web3_clientVersion", params: [] })).result }) + "\n");
 }
 
-main().catch((e) => {
-  process.stdout.write(JSON.stringify({ ready: false, error: String(e && e.stack || e) }) + "\n");
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    process.stdout.write(JSON.stringify({ ready: false, error: String(e && e.stack || e) }) + "\n");
+    process.exit(1);
+  });
+} else {
+  module.exports = { createProvider }; // tests/tools/edr_round_trip.py times the provider without the pipe
+}

@@ -16,20 +16,9 @@ from chainpay.bench import _bench_system, _rate
 from chainpay.chain import edr
 
 NODE_LOOP = r"""
-const edr = require("@nomicfoundation/edr");
+const { createProvider } = require(process.argv[1]);
 (async () => {
-  const ctx = new edr.EdrContext();
-  await ctx.registerProviderFactory(edr.L1_CHAIN_TYPE, edr.l1ProviderFactory());
-  const config = { allowBlocksWithSameTimestamp: false, allowUnlimitedContractSize: false, bailOnCallFailure: true,
-    bailOnTransactionFailure: true, chainId: 1337n, coinbase: Buffer.alloc(20), defaultTransactionGasLimit: 3000000n,
-    genesisState: edr.l1GenesisState(edr.l1HardforkFromString("prague")), hardfork: "prague",
-    initialBaseFeePerGas: 1000000000n, minGasPrice: 0n,
-    mining: { autoMine: true, blockGasLimit: 30000000n, memPool: { order: edr.MineOrdering.Priority } },
-    network: { genesisBlockGasLimit: 30000000n }, networkId: 1337n, observability: {}, ownedAccounts: [],
-    precompileOverrides: [] };
-  const logger = { enable: false, decodeConsoleLogInputsCallback: () => [], printLineCallback: () => {} };
-  const p = await ctx.createProvider(edr.L1_CHAIN_TYPE, config, logger, { subscriptionCallback: () => {} },
-    new edr.ContractDecoder());
+  const p = await createProvider({ keys: [], balance: "0", chainId: 1337, hardfork: "prague", blockGasLimit: 30000000 });
   const request = '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}';
   const n = 5000, out = {};
   let t = process.hrtime.bigint();
@@ -45,8 +34,9 @@ const edr = require("@nomicfoundation/edr");
 
 def main() -> None:
     node, modules = edr.find_engine()
-    inside = json.loads(subprocess.run([node, "-e", NODE_LOOP], capture_output=True, text=True, check=True,
-                                       env={"NODE_PATH": str(modules)}).stdout)
+    # the same provider the engine runs (edr_host.js's createProvider), without the pipe
+    inside = json.loads(subprocess.run([node, "-e", NODE_LOOP, str(edr.HOST_SCRIPT)], capture_output=True, text=True,
+                                       check=True, env={"NODE_PATH": str(modules)}).stdout)
     print(f"inside node, eth_chainId: {inside['sequential_ms']:.3f} ms awaited one at a time, "
           f"{inside['in_flight_ms']:.3f} ms each with 5,000 in flight")
     chain, system, _ = _bench_system(12, {5: 3, 6: 3}, engine="edr")
